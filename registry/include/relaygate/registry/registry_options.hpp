@@ -1,0 +1,47 @@
+// registry_options.hpp: the operator config every relaygate program shares —
+// outbound IPs, operator domains, admin/state paths, DNS, re-verification.
+// One typed struct with its defaults here; add_registry_options() binds it to
+// Boost.Program_options so each daemon reads it from its config file and
+// command line under the same keys. Implemented in registry_options.cpp.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "relaygate/registry/expected.hpp"
+
+namespace boost::program_options {
+class options_description;
+class variables_map;
+}  // namespace boost::program_options
+
+namespace relaygate::registry {
+
+struct registry_options {
+    std::string admin_file = "/etc/relaygate/domains.conf";  // customer domains (never written by relaygate)
+    std::string state_file = "/var/lib/relaygate/state.json";  // verification state, written atomically
+    std::vector<std::string> operator_domains;                // always-allowed From domains (and subdomains)
+    std::vector<std::string> outbound_ips;                    // default pool: SPF must pass for each
+    std::vector<std::string> designated_ips;                  // Microsoft-family designated IPs
+    std::vector<std::string> spare_ips;                       // failover spares
+    std::vector<std::string> dns_forwarders;                  // "IP" or "IP@PORT"; empty = /etc/resolv.conf
+    std::chrono::milliseconds dns_timeout{5000};              // per DNS query
+    std::chrono::seconds reverify_interval{3600};             // how often each domain is verified again
+    std::chrono::seconds grace_period{86400};                 // a verified domain that fails is demoted only after this
+    unsigned min_rsa_bits = 1024;                             // shorter DKIM RSA keys fail verification
+
+    // Every outbound IP (pool, designated, spares), deduplicated, in that order.
+    std::vector<std::string> all_outbound_ips() const;
+};
+
+// Adds the registry keys (admin-file, state-file, operator-domain, outbound-ip,
+// designated-ip, spare-ip, dns-forwarder, dns-timeout-ms, reverify-interval,
+// grace-period, min-rsa-bits) to desc, storing into opts.
+void add_registry_options(boost::program_options::options_description& desc, registry_options& opts);
+
+// Checks values after parsing (IPs parse, domains normalise, intervals > 0).
+// The error names the key and the bad value.
+expected<bool, std::string> validate(registry_options& opts);
+
+}  // namespace relaygate::registry
