@@ -162,3 +162,11 @@ std::vector<std::string> delivery_tracker::deferred_queue_ids(std::string_view f
 }
 
 }  // namespace relaygate::watch
+
+namespace relaygate::watch {
+
+void delivery_tracker::forget(const std::vector<std::string>& queue_ids) {
+    for (const auto& id : queue_ids) messages_.erase(id);
+}
+
+}  // namespace relaygate::watch

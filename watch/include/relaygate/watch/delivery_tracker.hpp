@@ -82,6 +82,8 @@ public:
 
     // Queue ids with a recipient of this family still deferred (for postsuper -r).
     std::vector<std::string> deferred_queue_ids(std::string_view family) const;
+    // Forgets queue ids that postsuper -r gave new ids to.
+    void forget(const std::vector<std::string>& queue_ids);
     std::size_t tracked() const { return messages_.size(); }
 
 private:
