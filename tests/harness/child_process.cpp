@@ -128,36 +128,43 @@ child_process& child_process::operator=(child_process&& other) noexcept {
     return *this;
 }
 
-bool child_process::running() {
-    if (pid_ <= 0 || status_) return false;
+// Reaps the child once it has exited. Before reaping, whatever is left in its
+// process group is killed: the zombie still pins the group id, so no unrelated
+// process can be hit. Returns true once reaped.
+bool child_process::reap(bool block) {
+    if (pid_ <= 0 || status_) return status_.has_value();
+    siginfo_t info{};
+    int flags = WEXITED | WNOWAIT | (block ? 0 : WNOHANG);
+    int rc = 0;
+    do {
+        rc = ::waitid(P_PID, static_cast<id_t>(pid_), &info, flags);
+    } while (rc != 0 && errno == EINTR);
+    if (rc != 0 || info.si_pid == 0) return false;
+    ::kill(-pid_, SIGKILL);
     int ws = 0;
-    pid_t r = ::waitpid(pid_, &ws, WNOHANG);
-    if (r == pid_) {
-        status_ = decode(ws);
-        return false;
-    }
-    return r == 0;
+    if (::waitpid(pid_, &ws, 0) == pid_) status_ = decode(ws);
+    return true;
 }
+
+bool child_process::running() { return pid_ > 0 && !reap(false); }
 
 std::optional<exit_status> child_process::wait_for_exit(std::chrono::milliseconds timeout) {
     if (pid_ <= 0) return status_;
-    wait_until([this] { return !running(); }, timeout, 5ms);
+    wait_until([this] { return reap(false); }, timeout, 5ms);
     return status_;
 }
 
 std::optional<exit_status> child_process::stop(std::chrono::milliseconds grace) {
     if (pid_ <= 0) return status_;
-    if (running()) {
+    if (!reap(false)) {
         ::kill(-pid_, SIGTERM);
         ::kill(pid_, SIGTERM);
-        if (!wait_until([this] { return !running(); }, grace, 5ms)) {
+        if (!wait_until([this] { return reap(false); }, grace, 5ms)) {
             ::kill(-pid_, SIGKILL);
             ::kill(pid_, SIGKILL);
-            int ws = 0;
-            if (::waitpid(pid_, &ws, 0) == pid_) status_ = decode(ws);
+            reap(true);
         }
     }
-    ::kill(-pid_, SIGKILL);  // helpers left in its group (the leader is gone already)
     pid_ = -1;
     return status_;
 }

@@ -1,22 +1,38 @@
 // netns.cpp: tells whether we run inside the private namespace that
-// tests/harness/in-netns creates (net namespace differs from PID 1's, and
+// tests/harness/in-netns creates (net namespace differs from the host's, and
 // /etc/resolv.conf names 127.0.0.1).
 #include "relaygate/harness/netns.hpp"
 
-#include <sys/stat.h>
-
+#include <cstdlib>
+#include <filesystem>
 #include <regex>
 
 #include "relaygate/harness/temp_dir.hpp"
 
 namespace relaygate::harness {
 
+namespace {
+
+// The namespace link of a process, e.g. "net:[4026531833]"; "" when unreadable.
+std::string netns_of(const char* proc_link) {
+    std::error_code ec;
+    auto target = std::filesystem::read_symlink(proc_link, ec);
+    return ec ? std::string() : target.string();
+}
+
+}  // namespace
+
 bool in_private_netns() {
-    struct stat ours {};
-    struct stat init {};
-    if (::stat("/proc/self/ns/net", &ours) != 0) return false;
-    if (::stat("/proc/1/ns/net", &init) != 0) return true;  // PID 1 not visible: not the host namespace
-    return ours.st_ino != init.st_ino || ours.st_dev != init.st_dev;
+    const std::string ours = netns_of("/proc/self/ns/net");
+    if (ours.empty()) return false;
+    // PID 1's namespace is the host's; some VMs hide it, so in-netns also records
+    // the namespace it started from in RELAYGATE_HOST_NETNS.
+    std::string host = netns_of("/proc/1/ns/net");
+    if (host.empty()) {
+        const char* recorded = std::getenv("RELAYGATE_HOST_NETNS");
+        host = recorded != nullptr ? recorded : "";
+    }
+    return !host.empty() && host != ours;
 }
 
 std::string private_netns_problem() {

@@ -54,6 +54,8 @@ public:
     std::optional<exit_status> status() const { return status_; }
 
 private:
+    bool reap(bool block);
+
     process_spec spec_;
     pid_t pid_ = -1;
     std::optional<exit_status> status_;
