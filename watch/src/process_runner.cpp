@@ -16,6 +16,9 @@ run_result run_process(const std::vector<std::string>& argv, const std::string& 
                        std::chrono::milliseconds timeout, bool capture_output) {
     run_result res;
     if (argv.empty()) return res;
+    // A child that exits without reading its stdin must give EPIPE, not kill us.
+    static const bool sigpipe_ignored = (::signal(SIGPIPE, SIG_IGN), true);
+    (void)sigpipe_ignored;
     int in[2], out[2];
     if (::pipe2(in, O_CLOEXEC) != 0) return res;
     if (::pipe2(out, O_CLOEXEC) != 0) {

@@ -2,7 +2,7 @@
 // hard timeout (the alert hook "/bin/sh -c CMD", and "postsuper -c DIR -r -").
 // The child gets its own process group, which is killed (SIGKILL) when the
 // timeout passes; stdout/stderr go to /dev/null unless captured. Called by the
-// watch daemon; never throws.
+// watch daemon; never throws. Ignores SIGPIPE process-wide (first call).
 #pragma once
 
 #include <chrono>
