@@ -1,0 +1,2 @@
+// main.cpp: relaygate-policy entry point (placeholder until the server lands).
+int main() { return 0; }
