@@ -94,7 +94,7 @@ private:
         auto now = steady::now();
         if (now < next_check_) return;
         next_check_ = now + std::chrono::milliseconds(100);
-        struct stat st{};
+        struct stat st {};
         if (::stat(path_.c_str(), &st) != 0) {
             routes_.clear();  // no file: never set, the designated transport applies
             have_stat_ = false;
@@ -154,7 +154,7 @@ private:
     std::string path_;
     std::mutex mutex_;
     std::map<std::string, family_route> routes_;
-    struct stat stat_{};
+    struct stat stat_ {};
     bool have_stat_ = false;
     steady::time_point next_check_{};
 };
@@ -241,8 +241,8 @@ private:
             argv.push_back(a.data());
             lens.push_back(a.size());
         }
-        auto* reply = static_cast<redisReply*>(
-            redisCommandArgv(ctx_, static_cast<int>(argv.size()), argv.data(), lens.data()));
+        auto* reply =
+            static_cast<redisReply*>(redisCommandArgv(ctx_, static_cast<int>(argv.size()), argv.data(), lens.data()));
         if (reply == nullptr || reply->type == REDIS_REPLY_ERROR) {
             log::warning("- egress_redis_failed key=" + key_ +
                          " error=" + log::quote(reply != nullptr ? std::string(reply->str, reply->len) : ctx_->errstr));

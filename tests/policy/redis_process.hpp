@@ -51,8 +51,8 @@ public:
         pid_ = ::fork();
         if (pid_ == 0) {
             std::string port = std::to_string(port_);
-            ::execl("/usr/bin/redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1",
-                    "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning", nullptr);
+            ::execl("/usr/bin/redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--save",
+                    "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning", nullptr);
             ::_exit(127);
         }
         for (int i = 0; i < 200; ++i) {
