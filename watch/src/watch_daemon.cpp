@@ -19,7 +19,7 @@ std::string kv(std::string_view key, std::string_view value) {
     return " " + std::string(key) + "=" + log::quote(value);
 }
 
-constexpr int max_running_hooks = 4;
+constexpr std::size_t max_queued_hooks = 100;
 
 }  // namespace
 
@@ -68,12 +68,13 @@ watch_daemon::watch_daemon(watch_options options, egress::egress_store& store, a
 }
 
 watch_daemon::~watch_daemon() {
-    // Hooks are bounded by their timeout: wait for them so none outlives metrics_.
-    const auto until =
-        std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.alert_hook_timeout_ms + 1000);
-    while (*hooks_running_ > 0 && std::chrono::steady_clock::now() < until) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    // Queued hooks still run (each bounded by its timeout), then the worker ends.
+    {
+        std::lock_guard lock(hook_mu_);
+        hook_stop_ = true;
     }
+    hook_cv_.notify_all();
+    if (hook_thread_.joinable()) hook_thread_.join();
     if (sweep_.valid()) sweep_.wait();
 }
 
@@ -130,24 +131,41 @@ void watch_daemon::on_alert(const alert& a) {
 
 void watch_daemon::run_hook(std::string payload) {
     if (options_.alert_hook.empty()) return;
-    if (*hooks_running_ >= max_running_hooks) {
-        log::warning("- hook skipped=busy running=" + std::to_string(hooks_running_->load()));
-        metrics_.add("relaygate_watch_hook_runs_total", {{"result", "skipped"}});
-        return;
+    {
+        std::lock_guard lock(hook_mu_);
+        if (hook_queue_.size() >= max_queued_hooks) {
+            log::warning("- hook skipped=queue_full queued=" + std::to_string(hook_queue_.size()));
+            metrics_.add("relaygate_watch_hook_runs_total", {{"result", "skipped"}});
+            return;
+        }
+        hook_queue_.push_back(std::move(payload));
+        if (!hook_thread_.joinable()) hook_thread_ = std::thread([this] { hook_worker(); });
     }
-    ++*hooks_running_;
-    std::thread([running = hooks_running_, cmd = options_.alert_hook, payload = std::move(payload),
-                 timeout = std::chrono::milliseconds(options_.alert_hook_timeout_ms), m = &metrics_] {
+    hook_cv_.notify_one();
+}
+
+void watch_daemon::hook_worker() {
+    for (;;) {
+        std::string payload, cmd;
+        std::chrono::milliseconds timeout{0};
+        {
+            std::unique_lock lock(hook_mu_);
+            hook_cv_.wait(lock, [&] { return hook_stop_ || !hook_queue_.empty(); });
+            if (hook_queue_.empty()) return;
+            payload = std::move(hook_queue_.front());
+            hook_queue_.pop_front();
+            cmd = options_.alert_hook;  // a reload may change it: read under the lock
+            timeout = std::chrono::milliseconds(options_.alert_hook_timeout_ms);
+        }
         const auto r = run_process({"/bin/sh", "-c", cmd}, payload + "\n", timeout);
         const std::string result = !r.started         ? "not_started"
                                    : r.timed_out      ? "timeout"
                                    : r.exit_code == 0 ? "ok"
                                                       : "failed";
-        m->add("relaygate_watch_hook_runs_total", {{"result", result}});
+        metrics_.add("relaygate_watch_hook_runs_total", {{"result", result}});
         log::write(result == "ok" ? log::level::info : log::level::warning,
                    "- hook result=" + result + " exit=" + std::to_string(r.exit_code));
-        --*running;
-    }).detach();
+    }
 }
 
 void watch_daemon::start_sweep_if_due(std::int64_t now) {
@@ -275,8 +293,11 @@ std::size_t watch_daemon::tick() {
 }
 
 void watch_daemon::apply_reload(const watch_options& fresh) {
-    options_.alert_hook = fresh.alert_hook;
-    options_.alert_hook_timeout_ms = fresh.alert_hook_timeout_ms;
+    {
+        std::lock_guard lock(hook_mu_);
+        options_.alert_hook = fresh.alert_hook;
+        options_.alert_hook_timeout_ms = fresh.alert_hook_timeout_ms;
+    }
     options_.alert_min = fresh.alert_min;
     options_.alert_ratio = fresh.alert_ratio;
     auto a = windows_.options();

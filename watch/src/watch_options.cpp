@@ -42,7 +42,7 @@ po::options_description describe(watch_options& o) {
         "DNS server IP[@PORT] (repeatable; default /etc/resolv.conf)")(
         "alert-window", po::value(&o.alert_window)->default_value(o.alert_window), "alert window, seconds")(
         "alert-min", po::value(&o.alert_min)->default_value(o.alert_min), "reputation replies in the window to alert")(
-        "alert-ratio", po::value(&o.alert_ratio)->default_value(o.alert_ratio),
+        "alert-ratio", po::value(&o.alert_ratio)->default_value(o.alert_ratio, "0.2"),
         "reputation replies / attempts to alert")("alert-hook", po::value(&o.alert_hook),
                                                   "command run by /bin/sh -c with the alert JSON on stdin")(
         "alert-hook-timeout-ms", po::value(&o.alert_hook_timeout_ms)->default_value(o.alert_hook_timeout_ms),

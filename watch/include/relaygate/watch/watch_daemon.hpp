@@ -2,16 +2,20 @@
 // (docs/watch.md diagram): log_follower -> parse -> delivery_tracker ->
 // alert_windows / failure_ledger / metrics; DNSBL sweeps; failover_machine ->
 // egress_store + postsuper -r; alerts -> syslog + exec hook. Single-threaded
-// except the sweep (std::async), the hooks (detached, bounded) and the metrics
+// except the sweep (std::async), the hook worker and the metrics
 // server. main() builds the store and the DNS query function and calls run().
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <functional>
 #include <future>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "relaygate/registry/egress_state.hpp"
@@ -72,7 +76,14 @@ private:
     std::map<std::string, ip_status> dnsbl_status_;  // by IP, from the last sweep
     std::future<std::vector<dnsbl_result>> sweep_;
     std::int64_t next_sweep_ = 0;
-    std::shared_ptr<std::atomic<int>> hooks_running_ = std::make_shared<std::atomic<int>>(0);
+    // The alert hook runs on one worker thread, in order; at most
+    // max_queued_hooks payloads wait (more are dropped, logged and counted).
+    void hook_worker();
+    std::mutex hook_mu_;
+    std::condition_variable hook_cv_;
+    std::deque<std::string> hook_queue_;
+    bool hook_stop_ = false;
+    std::thread hook_thread_;
 };
 
 }  // namespace relaygate::watch
