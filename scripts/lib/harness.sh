@@ -6,6 +6,7 @@
 #   port=$(harness_start sink --address 127.0.0.2)          # smtp-sink, prints its port
 #   smtpd=$(harness_start postfix --relayhost "[127.0.0.1]:$port" --main 'k = v')
 #   harness_send "label" "$smtpd" from@x to@y [--header 'Subject: hi']...
+#   my-daemon ... & harness_adopt $!            # stopped with the rest
 # Needs RELAYGATE_BUILD (set by scripts/demo). See docs/harness.md.
 
 HARNESS_CTL=${HARNESS_CTL:-${RELAYGATE_BUILD:?RELAYGATE_BUILD not set (run through scripts/demo)}/tests/harness/harness_ctl}
@@ -33,11 +34,29 @@ harness_start() {
 
 harness_dir() { echo "$HARNESS_WORK/$1"; }
 
+# harness_adopt PID: a process the scenario started itself (a relaygate daemon),
+# stopped by harness_end like the rest.
+harness_adopt() { echo "pid $1" >>"$HARNESS_WORK/.started"; }
+
+harness_stop_pid() {
+  local pid=$1 i
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for i in $(seq 50); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
 harness_end() {
   local kind dir
   [ -f "$HARNESS_WORK/.started" ] || return 0
   tac "$HARNESS_WORK/.started" | while read -r kind dir; do
-    harness_ctl "$kind" stop --dir "$dir" || true
+    if [ "$kind" = pid ]; then
+      harness_stop_pid "$dir"
+    else
+      harness_ctl "$kind" stop --dir "$dir" || true
+    fi
   done
   rm -f "$HARNESS_WORK/.started"
 }
