@@ -221,6 +221,7 @@ const std::map<std::string, handler> handlers = {
 }  // namespace
 
 int main(int argc, char** argv) {
+    set_die_with_parent_default(false);  // what we start outlives us until `... stop`
     ctl_options o;
     po::options_description desc("harness_ctl COMPONENT [ACTION] [options]\n  " + [] {
         std::string list;
