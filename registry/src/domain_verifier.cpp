@@ -74,27 +74,43 @@ bool domain_report::temporary() const {
 
 namespace {
 
-const spf_ip_result* first_spf_failure(const std::vector<spf_ip_result>& spf) {
-    auto it =
-        std::find_if(spf.begin(), spf.end(), [](const spf_ip_result& r) { return r.outcome != spf_outcome::pass; });
-    return it == spf.end() ? nullptr : &*it;
+bool definitive(spf_outcome o) { return o != spf_outcome::pass && o != spf_outcome::temperror; }
+bool definitive(dkim_outcome o) { return o != dkim_outcome::match && o != dkim_outcome::temporary; }
+
+// The part a reason names: the first definitive failure (DKIM, then SPF by IP
+// order), else the first temporary one. nullptr/false when verified.
+struct failing_part {
+    bool dkim = false;
+    const spf_ip_result* spf = nullptr;
+};
+failing_part first_failure(const domain_report& r) {
+    if (definitive(r.dkim.outcome)) return {.dkim = true};
+    for (const auto& s : r.spf) {
+        if (definitive(s.outcome)) return {.spf = &s};
+    }
+    if (r.dkim.outcome == dkim_outcome::temporary) return {.dkim = true};
+    for (const auto& s : r.spf) {
+        if (s.outcome == spf_outcome::temperror) return {.spf = &s};
+    }
+    return {};
 }
 
 }  // namespace
 
 std::string domain_report::reason_code() const {
-    if (dkim.outcome != dkim_outcome::match) return "dkim_" + std::string(to_string(dkim.outcome));
-    if (const auto* f = first_spf_failure(spf)) return "spf_" + std::string(to_string(f->outcome));
+    auto f = first_failure(*this);
+    if (f.dkim) return "dkim_" + std::string(to_string(dkim.outcome));
+    if (f.spf != nullptr) return "spf_" + std::string(to_string(f.spf->outcome));
     return "";
 }
 
 std::string domain_report::reason_text() const {
-    if (dkim.outcome != dkim_outcome::match) return dkim.detail;
-    const auto* f = first_spf_failure(spf);
+    auto part = first_failure(*this);
+    if (part.dkim) return dkim.detail;
+    const auto* f = part.spf;
     if (f == nullptr) return "";
-    auto others =
-        std::count_if(spf.begin(), spf.end(), [](const spf_ip_result& r) { return r.outcome != spf_outcome::pass; }) -
-        1;
+    auto others = std::count_if(spf.begin(), spf.end(),
+                                [f](const spf_ip_result& r) { return &r != f && r.outcome != spf_outcome::pass; });
     std::string more = others > 0 ? " and " + std::to_string(others) + " more IP(s)" : "";
     std::string outcome(to_string(f->outcome));
     switch (f->outcome) {

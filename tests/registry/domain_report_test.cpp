@@ -33,6 +33,14 @@ TEST(domain_report, puts_dkim_first_in_the_reason) {
     EXPECT_EQ(r.reason_text(), "dkim detail");
 }
 
+TEST(domain_report, names_a_definitive_failure_before_a_temporary_one) {
+    auto r = report(d::temporary, {s::temperror, s::fail});
+    EXPECT_EQ(r.reason_code(), "spf_fail");
+    EXPECT_EQ(r.reason_text(), "SPF for example.com does not authorize 192.0.2.8 (fail) and 1 more IP(s)");
+    EXPECT_EQ(report(d::temporary, {s::temperror}).reason_code(), "dkim_temporary");
+    EXPECT_EQ(report(d::match, {s::pass, s::temperror}).reason_code(), "spf_temperror");
+}
+
 TEST(domain_report, names_the_first_unauthorized_ip_and_counts_the_rest) {
     auto r = report(d::match, {s::pass, s::softfail, s::fail});
     EXPECT_EQ(r.reason_code(), "spf_softfail");

@@ -56,9 +56,10 @@ struct domain_report {
     dkim_result dkim;
     std::vector<spf_ip_result> spf;  // one per outbound IP, in order
     dmarc_result dmarc;
-    bool verified() const;            // dkim match and every SPF pass
-    bool temporary() const;           // not verified, and every failing part is temporary (DNS): never demote on it
-    std::string reason_code() const;  // first failing part: "dkim_no_record", "spf_fail", ...; "" when verified
+    bool verified() const;   // dkim match and every SPF pass
+    bool temporary() const;  // not verified, and every failing part is temporary (DNS): never demote on it
+    // The first definitive failure (DKIM, then SPF in IP order), else the first temporary one:
+    std::string reason_code() const;  // "dkim_no_record", "spf_fail", "spf_temperror", ...; "" when verified
     std::string reason_text() const;  // e.g. "no DKIM key at s1._domainkey.example.com"
 };
 
