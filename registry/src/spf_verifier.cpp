@@ -9,6 +9,9 @@
 //     NXDOMAIN/NODATA answers to term lookups give permerror here;
 //   - DNS failures (SERVFAIL/timeout): libspf2 reports SPF_RESULT_INVALID +
 //     SPF_E_DNS_ERROR or carries on; any DNS failure in a check gives temperror.
+// Loopback IPs: SPF_request_query_mailfrom passes 127/8 and ::1 without looking
+// at the record ("localhost gets a free ride"); test and demo outbound IPs are
+// loopback, so for them query_without_free_ride takes the same steps minus that.
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <netdb.h>
@@ -173,6 +176,27 @@ SPF_dns_rr_t* layer_lookup(SPF_dns_server_t* layer, const char* domain, ns_type 
 
 void layer_destroy(SPF_dns_server_t* layer) { std::free(layer); }
 
+// SPF_request_query_mailfrom without its loopback shortcut: the same calls as
+// libspf2 1.2.10 spf_request.c (prepare, get_record, query_record), all public API.
+SPF_errcode_t query_without_free_ride(SPF_server_t* server, SPF_request_t* req, SPF_response_t** respp) {
+    *respp = SPF_response_new(req);
+    if (*respp == nullptr) return SPF_E_NO_MEMORY;
+    SPF_response_t* resp = *respp;
+    req->cur_dom = req->use_helo ? req->helo_dom : req->env_from_dp;
+    SPF_record_t* record = nullptr;
+    SPF_errcode_t err = SPF_server_get_record(server, req, resp, &record);
+    if (err != SPF_E_SUCCESS) {
+        if (record != nullptr) SPF_record_free(record);
+        SPF_i_done(resp, resp->result, resp->reason, resp->err);
+        return err;
+    }
+    resp->spf_record_exp = record;
+    err = SPF_record_interpret(record, req, resp, 0);
+    SPF_record_free(record);
+    resp->spf_record_exp = nullptr;
+    return err;
+}
+
 spf_outcome map_result(SPF_result_t r, SPF_errcode_t err) {
     switch (r) {
         case SPF_RESULT_PASS:
@@ -269,7 +293,8 @@ spf_ip_result spf_verifier::check_one(std::string_view domain, std::string_view 
         return r;
     }
     SPF_response_t* resp = nullptr;
-    SPF_errcode_t err = SPF_request_query_mailfrom(req, &resp);
+    SPF_errcode_t err = SPF_request_is_loopback(req) ? query_without_free_ride(impl_->server, req, &resp)
+                                                     : SPF_request_query_mailfrom(req, &resp);
     if (resp == nullptr) {
         SPF_request_free(req);
         r.outcome = spf_outcome::temperror;

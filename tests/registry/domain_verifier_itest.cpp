@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "relaygate/harness/dns_server.hpp"
 
 namespace relaygate::registry {
@@ -119,6 +121,24 @@ TEST_F(domain_verifier_test, verify_all_returns_reports_in_order_for_many_domain
 }
 
 TEST_F(domain_verifier_test, verify_all_of_nothing_is_nothing) { EXPECT_TRUE(verifier_.verify_all({}).empty()); }
+
+TEST(registry_zone, example_domains_verify_as_their_comments_say) {
+    harness::dns_server dns({"registry.conf"});
+    dns::resolver resolver({.forwarders = {dns.forwarder()}, .timeout = 1000ms});
+    domain_verifier verifier(resolver, {"127.0.0.1", "127.0.0.2", "127.0.0.3"}, 1024);
+    const std::vector<std::tuple<std::string, std::string, std::string>> expect = {
+        {"good.example.test", "rsa2048.pem", ""},
+        {"ed.example.test", "ed25519.pem", ""},
+        {"esp.example.test", "rsa1024.pem", ""},
+        {"nodkim.example.test", "rsa2048.pem", "dkim_no_record"},
+        {"wrongkey.example.test", "rsa2048.pem", "dkim_key_mismatch"},
+        {"softspf.example.test", "rsa2048.pem", "spf_softfail"},
+    };
+    for (const auto& [domain, key_file, code] : expect) {
+        auto r = verifier.verify({.domain = domain, .selector = "s1", .key_path = key(key_file)});
+        EXPECT_EQ(r.reason_code(), code) << domain << ": " << r.reason_text();
+    }
+}
 
 }  // namespace
 }  // namespace relaygate::registry

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-# make_verifier_zone.py: writes verifier.conf (stdout) from the test keys in ../keys/.
+# make_verifier_zone.py: writes verifier.conf (stdout) from the test keys in ../keys/;
+# with the argument "registry", writes registry.conf (example domains for demo/e2e).
 # Run: python3 tests/testdata/dns/make_verifier_zone.py > tests/testdata/dns/verifier.conf
+#      python3 tests/testdata/dns/make_verifier_zone.py registry > tests/testdata/dns/registry.conf
 import subprocess, base64
-import os
+import os, sys
 K = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "keys") + "/"
 def spki_b64(name):
     der = subprocess.run(["openssl","pkey","-in",K+name,"-pubout","-outform","DER"],capture_output=True,check=True).stdout
@@ -16,6 +18,35 @@ def txt(owner, value, chunk=255, ttl=300):
 Z = "verify.test."
 out = []
 w = out.append
+if len(sys.argv) > 1 and sys.argv[1] == "registry":
+    R = "example.test."
+    w("# registry.conf: example customer domains for the demo and e2e tests (docs/dns.md).")
+    w("# Outbound IPs: 127.0.0.1-127.0.0.3 (loopback transports). Keys: tests/testdata/keys/.")
+    w('local-zone: "example.test." static')
+    w('local-data: "example.test. 3600 IN SOA ns.example.test. hostmaster.example.test. 1 3600 600 86400 60"')
+    good_spf = "v=spf1 ip4:127.0.0.1 ip4:127.0.0.2 ip4:127.0.0.3 -all"
+    w("# good.example.test: verified (s1, rsa2048.pem)")
+    w(txt("s1._domainkey.good."+R, "v=DKIM1; k=rsa; p="+spki_b64("rsa2048.pem")))
+    w(txt("good."+R, good_spf))
+    w(txt("_dmarc.good."+R, "v=DMARC1; p=reject"))
+    w("# ed.example.test: verified (s1, ed25519.pem)")
+    w(txt("s1._domainkey.ed."+R, "v=DKIM1; k=ed25519; p="+ed_b64("ed25519.pem")))
+    w(txt("ed."+R, good_spf))
+    w("# esp.example.test: verified, DKIM delegated by CNAME (s1, rsa1024.pem), SPF by include")
+    w('local-data: "s1._domainkey.esp.%s 300 IN CNAME s1.keys.provider.%s"' % (R, R))
+    w(txt("s1.keys.provider."+R, "v=DKIM1; k=rsa; p="+spki_b64("rsa1024.pem")))
+    w(txt("esp."+R, "v=spf1 include:_spf.provider.example.test -all"))
+    w(txt("_spf.provider."+R, good_spf))
+    w("# nodkim.example.test: no DKIM key published (s1, rsa2048.pem)")
+    w(txt("nodkim."+R, good_spf))
+    w("# wrongkey.example.test: DKIM publishes another key (s1, rsa2048.pem held)")
+    w(txt("s1._domainkey.wrongkey."+R, "v=DKIM1; k=rsa; p="+spki_b64("rsa2048-other.pem")))
+    w(txt("wrongkey."+R, good_spf))
+    w("# softspf.example.test: SPF covers only 127.0.0.1 (~all) (s1, rsa2048.pem)")
+    w(txt("s1._domainkey.softspf."+R, "v=DKIM1; k=rsa; p="+spki_b64("rsa2048.pem")))
+    w(txt("softspf."+R, "v=spf1 ip4:127.0.0.1 ~all"))
+    print("\n".join(out))
+    sys.exit(0)
 w("# verifier.conf: DNS for the DKIM/SPF/DMARC verifier tests (tests/registry/*verifier*_itest.cpp).")
 w("# Keys: tests/testdata/keys/*.pem. The p= values are those keys' public halves (openssl pkey -pubout);")
 w("# RSA p= = base64 SubjectPublicKeyInfo DER, Ed25519 p= = base64 of the raw 32-byte key (RFC 8463).")
