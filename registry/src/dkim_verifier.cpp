@@ -20,6 +20,7 @@
 #include <stdexcept>
 
 #include "relaygate/registry/dkim_verifier.hpp"
+#include "relaygate/registry/dns_message.hpp"
 
 namespace relaygate::registry {
 namespace {
@@ -162,6 +163,11 @@ dkim_result dkim_verifier::check(const domain_entry& e) {
     if (!held) {
         r.outcome = dkim_outcome::held_key_error;
         r.detail = held.error();
+        return r;
+    }
+    if (dns::wire::build_query(r.record_name, dns::rr_type::txt, 0).empty()) {
+        r.outcome = dkim_outcome::no_record;  // a retry cannot help: the selector or domain is unusable
+        r.detail = r.record_name + " is not a valid DNS name (check the selector)";
         return r;
     }
     auto a = impl_->resolver.resolve(r.record_name, dns::rr_type::txt);

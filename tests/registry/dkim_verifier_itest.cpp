@@ -95,6 +95,13 @@ INSTANTIATE_TEST_SUITE_P(
                   "cannot parse"}),
     [](const ::testing::TestParamInfo<dkim_case>& i) { return i.param.name; });
 
+TEST_F(dkim_verifier_test, calls_an_unusable_selector_no_record_not_temporary) {
+    auto r =
+        verifier_->check({.domain = "good.verify.test", .selector = "bad..selector", .key_path = key("rsa2048.pem")});
+    EXPECT_EQ(r.outcome, dkim_outcome::no_record) << r.detail;
+    EXPECT_NE(r.detail.find("not a valid DNS name"), std::string::npos) << r.detail;
+}
+
 TEST(dkim_record_for, gives_the_record_that_verifies) {
     auto held = load_held_key(key("rsa2048.pem"));
     ASSERT_TRUE(held) << held.error();
