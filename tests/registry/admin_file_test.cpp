@@ -233,3 +233,17 @@ TEST_F(admin_file_on_disk, file_size_limit_holds) {
 
 }  // namespace
 }  // namespace relaygate::registry
+
+namespace relaygate::registry {
+namespace {
+
+TEST(admin_file, the_shipped_example_is_valid) {
+    auto r = read_admin_file(RELAYGATE_SOURCE_DIR "/postfix-conf/domains.conf.example");
+    ASSERT_TRUE(r.ok()) << r.summary();
+    ASSERT_EQ(r.entries.size(), 4u);
+    EXPECT_EQ(r.entries[2].domain, "xn--bcher-kva.example");
+    EXPECT_EQ(r.entries[2].client_networks.size(), 2u);
+}
+
+}  // namespace
+}  // namespace relaygate::registry
