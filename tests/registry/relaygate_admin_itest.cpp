@@ -6,7 +6,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <ctime>
+
 #include "relaygate/harness/child_process.hpp"
+#include "relaygate/harness/dns_server.hpp"
 #include "relaygate/harness/temp_dir.hpp"
 #include "relaygate/registry/state_store.hpp"
 
@@ -201,6 +204,134 @@ TEST_F(relaygate_admin, help_and_usage_errors_have_their_exit_codes) {
     auto missing = harness::run_command({admin_binary, "--config", (dir / "absent.conf").string(), "lint"});
     EXPECT_EQ(missing.exit_code, 2);
     EXPECT_NE(missing.output.find("absent.conf: cannot open config file"), std::string::npos) << missing.output;
+}
+
+}  // namespace
+}  // namespace relaygate::registry
+
+// ---- verify against the real DNS fixture (tests/harness dns_server: unbound on loopback) ----
+
+namespace relaygate::registry {
+namespace {
+
+// A TXT record as unbound local-data, its value cut into strings of at most 255 bytes.
+std::string txt(const std::string& name, const std::string& value) {
+    std::string strings;
+    for (std::size_t i = 0; i < value.size(); i += 255) strings += " \"" + value.substr(i, 255) + "\"";
+    return "local-data: '" + name + " 300 IN TXT" + strings + "'";
+}
+
+std::vector<std::string> admin_zone() {
+    const std::string spf_all = "v=spf1 ip4:192.0.2.10 ip6:2001:db8::25 ip4:192.0.2.11 -all";
+    const std::string rsa = "v=DKIM1; k=rsa; p=" + golden("rsa2048.p");
+    return {"local-zone: \"admin.test.\" static",
+            "local-data: \"admin.test. 3600 IN SOA ns.admin.test. hostmaster.admin.test. 1 3600 600 86400 60\"",
+            txt("s1._domainkey.good.admin.test.", rsa),
+            txt("good.admin.test.", spf_all),
+            txt("_dmarc.good.admin.test.", "v=DMARC1; p=reject"),
+            txt("ed._domainkey.ed.admin.test.", "v=DKIM1; k=ed25519; p=" + golden("ed25519.p")),
+            txt("ed.admin.test.", spf_all),
+            txt("s1._domainkey.spffail.admin.test.", rsa),
+            txt("spffail.admin.test.", "v=spf1 ip4:192.0.2.10 ip6:2001:db8::25 -all")};
+}
+
+class relaygate_admin_verify : public relaygate_admin {
+protected:
+    harness::dns_server dns{{}, 0, admin_zone()};
+
+    void SetUp() override {
+        relaygate_admin::SetUp();
+        write_file(config, read_file(config) + "dns-forwarder = " + dns.forwarder() + "\ndns-timeout-ms = 1000\n" +
+                               "grace-period = 1d\n");
+        write_file(domains, "good.admin.test selector=s1 key=" + keys + "rsa2048.pem owner=g\n" +
+                                "ed.admin.test selector=ed key=" + keys + "ed25519.pem owner=e\n" +
+                                "spffail.admin.test selector=s1 key=" + keys + "rsa2048.pem owner=s\n" +
+                                "dnsdown.servfail.test selector=s1 key=" + keys + "rsa2048.pem owner=d\n");
+    }
+    verification_status state_of(const std::string& domain) {
+        auto states = read_state_file(state);
+        EXPECT_TRUE(states) << states.error();
+        return states && states->count(domain) ? states->at(domain) : verification_status{};
+    }
+};
+
+TEST_F(relaygate_admin_verify, verifies_each_domain_prints_each_ip_and_records_the_state) {
+    auto r = admin({"verify"});
+    EXPECT_EQ(r.exit_code, 1) << "spffail is not verified\n" << r.output;
+    EXPECT_NE(r.output.find("good.admin.test: verified\n"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("DKIM   s1._domainkey.good.admin.test: match"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("SPF    2001:db8::25: pass"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("DMARC  p=reject"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("ed.admin.test: verified\n"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("spffail.admin.test: NOT verified: spf_fail"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("SPF    192.0.2.11: fail"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("dnsdown.servfail.test: temporary failure"), std::string::npos) << r.output;
+
+    EXPECT_EQ(state_of("good.admin.test").state, verification_state::verified);
+    EXPECT_EQ(state_of("ed.admin.test").state, verification_state::verified);
+    EXPECT_EQ(state_of("spffail.admin.test").state, verification_state::failed);
+    EXPECT_EQ(state_of("spffail.admin.test").reason_code, "spf_fail");
+    auto down = state_of("dnsdown.servfail.test");
+    EXPECT_EQ(down.state, verification_state::pending) << "a temporary failure leaves pending pending";
+    EXPECT_TRUE(down.temporary_failure);
+
+    auto status = admin({"status"});
+    EXPECT_EQ(status.exit_code, 1);
+    EXPECT_NE(status.output.find("4 domains: 2 verified, 1 failed, 1 pending"), std::string::npos) << status.output;
+}
+
+TEST_F(relaygate_admin_verify, exit_codes_tell_verified_from_temporary) {
+    auto good = admin({"verify", "good.admin.test", "ed.admin.test"});
+    EXPECT_EQ(good.exit_code, 0) << good.output;
+    auto down = admin({"verify", "dnsdown.servfail.test"});
+    EXPECT_EQ(down.exit_code, 3) << down.output;
+    auto unknown = admin({"verify", "other.admin.test"});
+    EXPECT_EQ(unknown.exit_code, 2) << unknown.output;
+}
+
+TEST_F(relaygate_admin_verify, dry_run_leaves_the_state_file_alone) {
+    auto r = admin({"verify", "--dry-run", "good.admin.test"});
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_EQ(read_file(state), "") << "no state file written";
+}
+
+TEST_F(relaygate_admin_verify, a_verified_domain_is_demoted_only_after_the_grace_period) {
+    const auto now = static_cast<std::int64_t>(std::time(nullptr));
+    state_map states;
+    // failing for an hour: still in grace. failing for two days: demoted now.
+    states["spffail.admin.test"] = {.state = verification_state::verified,
+                                    .last_checked = now - 3600,
+                                    .verified_since = now - 10 * 86400,
+                                    .failing_since = now - 3600};
+    ASSERT_TRUE(write_state_file(state, states));
+    auto r = admin({"verify", "spffail.admin.test"});
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find("state verified -> verified (in_grace, demoted at"), std::string::npos) << r.output;
+    EXPECT_EQ(state_of("spffail.admin.test").state, verification_state::verified);
+
+    states["spffail.admin.test"].failing_since = now - 2 * 86400;
+    ASSERT_TRUE(write_state_file(state, states));
+    r = admin({"verify", "spffail.admin.test"});
+    EXPECT_NE(r.output.find("state verified -> failed (demoted)"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("registry_demoted domain=spffail.admin.test reason=spf_fail"), std::string::npos)
+        << "the demotion is logged\n"
+        << r.output;
+    EXPECT_EQ(state_of("spffail.admin.test").state, verification_state::failed);
+}
+
+TEST_F(relaygate_admin_verify, a_temporary_dns_failure_never_demotes_a_verified_domain) {
+    const auto now = static_cast<std::int64_t>(std::time(nullptr));
+    state_map states;
+    states["dnsdown.servfail.test"] = {.state = verification_state::verified,
+                                       .last_checked = now - 3600,
+                                       .verified_since = now - 30 * 86400,
+                                       .failing_since = now - 20 * 86400};
+    ASSERT_TRUE(write_state_file(state, states));
+    auto r = admin({"verify", "dnsdown.servfail.test"});
+    EXPECT_EQ(r.exit_code, 3) << r.output;
+    auto st = state_of("dnsdown.servfail.test");
+    EXPECT_EQ(st.state, verification_state::verified) << r.output;
+    EXPECT_TRUE(st.temporary_failure);
 }
 
 }  // namespace
