@@ -55,6 +55,7 @@ reverify_scheduler::reverify_scheduler(registry_options opts, registry_handle& h
 reverify_scheduler::~reverify_scheduler() { stop(); }
 
 reverify_scheduler::pass_summary reverify_scheduler::run_once(std::size_t max_domains) {
+    std::lock_guard run_lock(run_mutex_);
     pass_summary summary;
     auto snapshot = handle_.current();  // one snapshot for the whole pass
     const std::int64_t now = now_();
@@ -63,7 +64,17 @@ reverify_scheduler::pass_summary reverify_scheduler::run_once(std::size_t max_do
     std::vector<std::pair<std::int64_t, std::size_t>> due;
     const auto& entries = snapshot->entries();
     for (std::size_t i = 0; i < entries.size(); ++i) {
-        const auto last = snapshot->status_of(entries[i].domain).last_checked;
+        auto last = snapshot->status_of(entries[i].domain).last_checked;
+        if (!recorded_.empty()) {
+            auto it = recorded_.find(entries[i].domain);
+            if (it != recorded_.end()) {
+                if (it->second <= last) {
+                    recorded_.erase(it);  // the snapshot has caught up
+                } else {
+                    last = it->second;
+                }
+            }
+        }
         if (last == 0 || now - last >= interval) due.emplace_back(last, i);
     }
     const std::size_t take = std::min(due.size(), max_domains);
@@ -82,6 +93,7 @@ reverify_scheduler::pass_summary reverify_scheduler::run_once(std::size_t max_do
         return summary;
     }
     for (const auto& r : *recorded) {
+        recorded_[r.domain] = r.result.next.last_checked;
         switch (r.result.next.state) {
             case verification_state::verified:
                 ++summary.verified;

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "relaygate/registry/domain_registry.hpp"
@@ -68,7 +69,11 @@ private:
     registry_handle& handle_;
     domain_verifier& verifier_;
     clock now_;
-    std::mutex mutex_;
+    // Checks this scheduler recorded that the snapshot may not show yet (the
+    // reloader publishes them a moment later); pruned once the snapshot has them.
+    std::unordered_map<std::string, std::int64_t> recorded_;
+    std::mutex run_mutex_;  // one pass at a time (the thread, or a caller of run_once)
+    std::mutex mutex_;      // stopping_ and the thread
     std::condition_variable wake_;
     bool stopping_ = false;
     std::thread thread_;
