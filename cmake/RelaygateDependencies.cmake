@@ -17,6 +17,7 @@ relaygate_require_pkg(milter milter libmilter-dev)
 relaygate_require_pkg(hiredis hiredis libhiredis-dev)
 relaygate_require_pkg(sqlite3 sqlite3 libsqlite3-dev)
 relaygate_require_pkg(openssl openssl libssl-dev)
+relaygate_require_pkg(idn2 libidn2 libidn2-dev)
 
 # libspf2 ships no pkg-config file on Debian.
 find_path(SPF2_INCLUDE_DIR spf2/spf.h)
