@@ -19,17 +19,17 @@ class variables_map;
 namespace relaygate::registry {
 
 struct registry_options {
-    std::string admin_file = "/etc/relaygate/domains.conf";  // customer domains (never written by relaygate)
+    std::string admin_file = "/etc/relaygate/domains.conf";    // customer domains (never written by relaygate)
     std::string state_file = "/var/lib/relaygate/state.json";  // verification state, written atomically
-    std::vector<std::string> operator_domains;                // always-allowed From domains (and subdomains)
-    std::vector<std::string> outbound_ips;                    // default pool: SPF must pass for each
-    std::vector<std::string> designated_ips;                  // Microsoft-family designated IPs
-    std::vector<std::string> spare_ips;                       // failover spares
-    std::vector<std::string> dns_forwarders;                  // "IP" or "IP@PORT"; empty = /etc/resolv.conf
-    std::chrono::milliseconds dns_timeout{5000};              // per DNS query
-    std::chrono::seconds reverify_interval{3600};             // how often each domain is verified again
-    std::chrono::seconds grace_period{86400};                 // a verified domain that fails is demoted only after this
-    unsigned min_rsa_bits = 1024;                             // shorter DKIM RSA keys fail verification
+    std::vector<std::string> operator_domains;                 // always-allowed From domains (and subdomains)
+    std::vector<std::string> outbound_ips;                     // default pool: SPF must pass for each
+    std::vector<std::string> designated_ips;                   // Microsoft-family designated IPs
+    std::vector<std::string> spare_ips;                        // failover spares
+    std::vector<std::string> dns_forwarders;                   // "IP" or "IP@PORT"; empty = /etc/resolv.conf
+    std::chrono::milliseconds dns_timeout{5000};               // per DNS query
+    std::chrono::seconds reverify_interval{3600};              // how often each domain is verified again
+    std::chrono::seconds grace_period{86400};  // a verified domain that fails is demoted only after this
+    unsigned min_rsa_bits = 1024;              // shorter DKIM RSA keys fail verification
 
     // Every outbound IP (pool, designated, spares), deduplicated, in that order.
     std::vector<std::string> all_outbound_ips() const;
@@ -40,8 +40,24 @@ struct registry_options {
 // grace-period, min-rsa-bits) to desc, storing into opts.
 void add_registry_options(boost::program_options::options_description& desc, registry_options& opts);
 
-// Checks values after parsing (IPs parse, domains normalise, intervals > 0).
+// Checks values after parsing (IPs parse, domains normalise, intervals > 0),
+// splits comma/space separated lists and normalises IPs and domains in place.
 // The error names the key and the bad value.
 expected<bool, std::string> validate(registry_options& opts);
+// The same, with "file:line: " in front of an error whose value appears in config_file.
+expected<bool, std::string> validate(registry_options& opts, const std::string& config_file);
+
+// Reads a Program_options config file into vm (vm is not notified). Keys of
+// [section]s listed in ignored_sections belong to other relaygate programs
+// sharing the file and are skipped; any other unknown key, a bad value or a
+// missing file is an error "file:line: key 'k': message".
+expected<bool, std::string> parse_config_file(const std::string& path,
+                                              const boost::program_options::options_description& desc,
+                                              boost::program_options::variables_map& vm,
+                                              const std::vector<std::string>& ignored_sections = {});
+
+// "file:line" of the first line of config_file that sets key (to value, when
+// given); just "file" when no such line is found.
+std::string config_location(const std::string& config_file, const std::string& key, const std::string& value = {});
 
 }  // namespace relaygate::registry

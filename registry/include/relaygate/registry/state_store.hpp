@@ -1,0 +1,36 @@
+// state_store.hpp: the verification state file (JSON), apart from the admin
+// file. Written atomically (temp file + fsync + rename + fsync of the folder)
+// by the re-verification scheduler and relaygate-admin verify, under an
+// exclusive lock (<state>.lock) for read-modify-write; read by load_snapshot.
+// A missing file means "every domain pending"; a corrupt one is an error.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "relaygate/registry/domain_registry.hpp"
+#include "relaygate/registry/expected.hpp"
+
+namespace relaygate::registry {
+
+using state_map = std::unordered_map<std::string, verification_status>;
+
+std::string_view to_string(verification_state s);  // "pending", "verified", "failed"
+std::optional<verification_state> parse_verification_state(std::string_view text);
+
+// {"version":1,"domains":{"example.com":{"state":"verified",...}}}; domains sorted, defaults omitted.
+std::string encode_state(const state_map& states);
+// Parses state text (streaming: no document tree); errors name file_name and what is wrong.
+expected<state_map, std::string> parse_state_text(std::string_view text, std::string_view file_name);
+
+// Reads the file; a missing file is an empty map (all pending), an unreadable or corrupt one an error.
+expected<state_map, std::string> read_state_file(const std::string& path);
+// Replaces the file atomically; readers see the old or the new file, never a mix.
+expected<bool, std::string> write_state_file(const std::string& path, const state_map& states);
+// Locks <path>.lock, reads, lets change() edit the map, writes it back atomically.
+expected<bool, std::string> update_state_file(const std::string& path, const std::function<void(state_map&)>& change);
+
+}  // namespace relaygate::registry

@@ -1,0 +1,152 @@
+// registry_loader.cpp: load_snapshot and registry_reloader (see registry_loader.hpp).
+// The reloader thread sleeps in poll() on a self-pipe, so request_reload() from
+// a signal handler is one write(); every poll interval it stat()s the admin and
+// state files and reloads when either signature (dev, inode, size, mtime) moved.
+#include "relaygate/registry/registry_loader.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <mutex>
+#include <stdexcept>
+
+#include "relaygate/registry/admin_file.hpp"
+#include "relaygate/registry/domain_name.hpp"
+#include "relaygate/registry/log.hpp"
+#include "relaygate/registry/state_store.hpp"
+
+namespace relaygate::registry {
+
+expected<std::shared_ptr<const domain_registry>, std::string> load_snapshot(const registry_options& opts) {
+    auto admin = read_admin_file(opts.admin_file);
+    if (!admin.ok()) return unexpected(admin.summary());
+    auto states = read_state_file(opts.state_file);
+    if (!states) return unexpected(states.error());
+    std::vector<std::string> own;
+    own.reserve(opts.operator_domains.size());
+    for (const auto& domain : opts.operator_domains) {
+        auto normal = normalise_domain(domain);
+        if (!normal) return unexpected("key 'operator-domain': '" + domain + "': " + normal.error());
+        own.push_back(std::move(*normal));
+    }
+    return std::shared_ptr<const domain_registry>(
+        std::make_shared<domain_registry>(std::move(admin.entries), std::move(*states), std::move(own)));
+}
+
+namespace {
+
+struct file_signature {
+    bool exists = false;
+    dev_t dev = 0;
+    ino_t ino = 0;
+    off_t size = 0;
+    std::int64_t mtime_ns = 0;
+    bool operator==(const file_signature&) const = default;
+};
+
+file_signature signature_of(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return {};
+    return {true, st.st_dev, st.st_ino, st.st_size,
+            static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
+}
+
+}  // namespace
+
+struct registry_reloader::impl {
+    registry_options opts;
+    registry_handle& handle;
+    std::chrono::milliseconds poll;
+    std::mutex reload_mutex;  // one reload at a time (thread and reload_now callers)
+    file_signature admin_sig, state_sig;
+    std::atomic<std::uint64_t> generation{0};
+    std::atomic<bool> requested{false};
+    std::atomic<bool> stopping{false};
+    int wake[2] = {-1, -1};
+    std::thread thread;
+
+    impl(registry_options o, registry_handle& h, std::chrono::milliseconds p) : opts(std::move(o)), handle(h), poll(p) {
+        admin_sig = signature_of(opts.admin_file);
+        state_sig = signature_of(opts.state_file);
+        if (::pipe2(wake, O_CLOEXEC | O_NONBLOCK) != 0) throw std::runtime_error("registry_reloader: pipe2 failed");
+    }
+    ~impl() {
+        for (int fd : wake) {
+            if (fd >= 0) ::close(fd);
+        }
+    }
+
+    bool reload(const char* trigger) {
+        std::lock_guard lock(reload_mutex);
+        // Signatures are taken before reading, so a change during the read triggers another reload.
+        admin_sig = signature_of(opts.admin_file);
+        state_sig = signature_of(opts.state_file);
+        expected<std::shared_ptr<const domain_registry>, std::string> snapshot = unexpected(std::string());
+        try {
+            snapshot = load_snapshot(opts);
+        } catch (const std::exception& e) {  // e.g. bad_alloc: keep serving the old snapshot
+            snapshot = unexpected(std::string("exception: ") + e.what());
+        }
+        if (!snapshot) {
+            log::error("- registry_reload_failed trigger=" + std::string(trigger) +
+                       " kept=old_snapshot error=" + log::quote(snapshot.error()));
+            return false;
+        }
+        const auto domains = (*snapshot)->size();
+        handle.publish(std::move(*snapshot));
+        const auto gen = ++generation;
+        log::notice("- registry_reloaded trigger=" + std::string(trigger) + " domains=" + std::to_string(domains) +
+                    " generation=" + std::to_string(gen));
+        return true;
+    }
+
+    bool files_changed() {
+        std::lock_guard lock(reload_mutex);
+        return signature_of(opts.admin_file) != admin_sig || signature_of(opts.state_file) != state_sig;
+    }
+
+    void run() {
+        while (!stopping.load()) {
+            pollfd pfd{wake[0], POLLIN, 0};
+            ::poll(&pfd, 1, static_cast<int>(poll.count()));
+            char drain[64];
+            while (::read(wake[0], drain, sizeof drain) > 0) {
+            }
+            if (stopping.load()) return;
+            if (requested.exchange(false)) {
+                reload("request");
+            } else if (files_changed()) {
+                reload("file_change");
+            }
+        }
+    }
+
+    void wake_up() {
+        char byte = 1;
+        [[maybe_unused]] auto n = ::write(wake[1], &byte, 1);  // a full pipe already means "wake up"
+    }
+};
+
+registry_reloader::registry_reloader(registry_options opts, registry_handle& handle, std::chrono::milliseconds poll)
+    : impl_(std::make_unique<impl>(std::move(opts), handle, poll)) {
+    impl_->thread = std::thread([this] { impl_->run(); });
+}
+
+registry_reloader::~registry_reloader() {
+    impl_->stopping.store(true);
+    impl_->wake_up();
+    if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+void registry_reloader::request_reload() {
+    impl_->requested.store(true);
+    impl_->wake_up();
+}
+
+bool registry_reloader::reload_now() { return impl_->reload("request"); }
+
+std::uint64_t registry_reloader::generation() const { return impl_->generation.load(); }
+
+}  // namespace relaygate::registry

@@ -1,0 +1,275 @@
+// state_store.cpp: JSON encoding and atomic replacement of the verification
+// state file (see state_store.hpp). Parsing uses nlohmann's SAX interface so a
+// state of 1,000,000 domains is read without building a document tree.
+#include "relaygate/registry/state_store.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "relaygate/registry/domain_name.hpp"
+
+namespace relaygate::registry {
+
+std::string_view to_string(verification_state s) {
+    switch (s) {
+        case verification_state::pending:
+            return "pending";
+        case verification_state::verified:
+            return "verified";
+        case verification_state::failed:
+            return "failed";
+    }
+    return "pending";
+}
+
+std::optional<verification_state> parse_verification_state(std::string_view text) {
+    for (auto s : {verification_state::pending, verification_state::verified, verification_state::failed}) {
+        if (to_string(s) == text) return s;
+    }
+    return std::nullopt;
+}
+
+std::string encode_state(const state_map& states) {
+    std::vector<const state_map::value_type*> sorted;
+    sorted.reserve(states.size());
+    for (const auto& kv : states) sorted.push_back(&kv);
+    std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
+    std::string out = "{\"version\":1,\"domains\":{";
+    bool first = true;
+    auto str = [](const std::string& s) {
+        return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    };
+    for (const auto* kv : sorted) {
+        const auto& st = kv->second;
+        out += first ? "\n" : ",\n";
+        first = false;
+        out += str(kv->first) + ":{\"state\":\"" + std::string(to_string(st.state)) + "\"";
+        if (st.temporary_failure) out += ",\"temporary\":true";
+        if (!st.reason_code.empty()) out += ",\"reason\":" + str(st.reason_code);
+        if (!st.reason_text.empty()) out += ",\"detail\":" + str(st.reason_text);
+        if (st.last_checked) out += ",\"last_checked\":" + std::to_string(st.last_checked);
+        if (st.verified_since) out += ",\"verified_since\":" + std::to_string(st.verified_since);
+        if (st.failing_since) out += ",\"failing_since\":" + std::to_string(st.failing_since);
+        out += "}";
+    }
+    out += "\n}}\n";
+    return out;
+}
+
+namespace {
+
+constexpr std::size_t max_text_field = 4096;
+
+// SAX handler for the layout encode_state writes. Depth 1: the top object,
+// 2: "domains", 3: one domain. Unknown keys at depth 1 and 3 are skipped
+// (forward compatibility) as long as they hold scalars.
+class state_sax : public nlohmann::json_sax<nlohmann::json> {
+public:
+    state_map states;
+    std::string problem;
+
+    bool null() override { return scalar("null"); }
+    bool boolean(bool v) override {
+        if (in_domain() && key_ == "temporary") {
+            current().temporary_failure = v;
+            return true;
+        }
+        return scalar("a boolean");
+    }
+    bool number_integer(number_integer_t v) override { return number(v); }
+    bool number_unsigned(number_unsigned_t v) override {
+        if (v > static_cast<number_unsigned_t>(INT64_MAX)) return fail("number out of range for '" + key_ + "'");
+        return number(static_cast<std::int64_t>(v));
+    }
+    bool number_float(number_float_t, const string_t&) override { return scalar("a fractional number"); }
+    bool string(string_t& v) override {
+        if (!in_domain()) {
+            return scalar("a string");
+        }
+        if (v.size() > max_text_field) return fail("field '" + key_ + "' of " + domain_ + " is too long");
+        if (key_ == "state") {
+            auto s = parse_verification_state(v);
+            if (!s) return fail("unknown state '" + v + "' for " + domain_);
+            current().state = *s;
+            has_state_ = true;
+        } else if (key_ == "reason") {
+            current().reason_code = std::move(v);
+        } else if (key_ == "detail") {
+            current().reason_text = std::move(v);
+        }
+        return true;
+    }
+    bool binary(binary_t&) override { return fail("binary value"); }
+    bool start_object(std::size_t) override {
+        ++depth_;
+        if (depth_ == 1) return true;
+        if (depth_ == 2 && key_ == "domains") {
+            seen_domains_ = true;
+            return true;
+        }
+        if (depth_ == 3 && seen_domains_) {
+            auto normal = normalise_domain(key_);
+            if (!normal || *normal != key_) return fail("'" + key_ + "' is not a normalised domain name");
+            domain_ = key_;
+            auto [it, inserted] = states.try_emplace(domain_);
+            if (!inserted) return fail("domain " + domain_ + " appears twice");
+            current_ = &it->second;
+            has_state_ = false;
+            return true;
+        }
+        return fail("unexpected object at '" + key_ + "'");
+    }
+    bool key(string_t& k) override {
+        key_ = std::move(k);
+        return true;
+    }
+    bool end_object() override {
+        if (depth_ == 3 && !has_state_) return fail("domain " + domain_ + " has no \"state\"");
+        if (depth_ == 1) {
+            if (!version_ok_) return fail("missing or unsupported \"version\" (expected 1)");
+            if (!seen_domains_) return fail("missing \"domains\"");
+        }
+        --depth_;
+        return true;
+    }
+    bool start_array(std::size_t) override { return fail("unexpected array at '" + key_ + "'"); }
+    bool end_array() override { return true; }
+    bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& ex) override {
+        if (problem.empty()) problem = "not valid JSON at byte " + std::to_string(position) + " (" + ex.what() + ")";
+        return false;
+    }
+
+private:
+    bool in_domain() const { return depth_ == 3 && current_ != nullptr; }
+    verification_status& current() { return *current_; }
+    bool number(std::int64_t v) {
+        if (depth_ == 1 && key_ == "version") {
+            version_ok_ = v == 1;
+            return version_ok_ ? true : fail("unsupported version " + std::to_string(v) + " (expected 1)");
+        }
+        if (!in_domain()) return scalar("a number");
+        if (v < 0) return fail("negative timestamp in '" + key_ + "' of " + domain_);
+        if (key_ == "last_checked") current().last_checked = v;
+        if (key_ == "verified_since") current().verified_since = v;
+        if (key_ == "failing_since") current().failing_since = v;
+        return true;
+    }
+    // A scalar where only known keys are allowed: skipped at depth 1 and 3, refused elsewhere.
+    bool scalar(const char* what) {
+        if (depth_ == 1 || depth_ == 3) return true;
+        return fail(std::string("unexpected ") + what + " at '" + key_ + "'");
+    }
+    bool fail(std::string message) {
+        if (problem.empty()) problem = std::move(message);
+        return false;
+    }
+
+    int depth_ = 0;
+    std::string key_;
+    std::string domain_;
+    verification_status* current_ = nullptr;
+    bool seen_domains_ = false, version_ok_ = false, has_state_ = false;
+};
+
+template <class Input>
+expected<state_map, std::string> parse_with(Input&& input, std::string_view file_name) {
+    state_sax sax;
+    bool ok = false;
+    try {
+        ok = nlohmann::json::sax_parse(std::forward<Input>(input), &sax);
+    } catch (const std::exception& e) {
+        if (sax.problem.empty()) sax.problem = e.what();
+    }
+    if (!ok) {
+        return unexpected(std::string(file_name) + ": corrupt state file: " +
+                          (sax.problem.empty() ? std::string("not a relaygate state file") : sax.problem));
+    }
+    return std::move(sax.states);
+}
+
+std::string errno_text(const char* what, const std::string& path) {
+    return path + ": " + what + ": " + std::strerror(errno);
+}
+
+struct fd_closer {
+    int fd;
+    ~fd_closer() {
+        if (fd >= 0) ::close(fd);
+    }
+};
+
+}  // namespace
+
+expected<state_map, std::string> parse_state_text(std::string_view text, std::string_view file_name) {
+    return parse_with(text, file_name);
+}
+
+expected<state_map, std::string> read_state_file(const std::string& path) {
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rbe"), &std::fclose);
+    if (!file) {
+        if (errno == ENOENT) return state_map{};  // never verified yet: every domain pending
+        return unexpected(errno_text("cannot open state file", path));
+    }
+    return parse_with(file.get(), path);
+}
+
+expected<bool, std::string> write_state_file(const std::string& path, const state_map& states) {
+    const std::string text = encode_state(states);
+    auto slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+    std::string tmp = path + ".tmp.XXXXXX";
+    int fd = ::mkstemp(tmp.data());
+    if (fd < 0) return unexpected(errno_text("cannot create temporary file", tmp));
+    fd_closer closer{fd};
+    ::fchmod(fd, 0644);
+    std::size_t done = 0;
+    while (done < text.size()) {
+        ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            auto err = errno_text("write failed", tmp);
+            ::unlink(tmp.c_str());
+            return unexpected(err);
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd) != 0) {
+        auto err = errno_text("fsync failed", tmp);
+        ::unlink(tmp.c_str());
+        return unexpected(err);
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        auto err = errno_text("rename failed", path);
+        ::unlink(tmp.c_str());
+        return unexpected(err);
+    }
+    // The rename itself is durable only once the folder is synced.
+    fd_closer dir_fd{::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+    if (dir_fd.fd >= 0) ::fsync(dir_fd.fd);
+    return true;
+}
+
+expected<bool, std::string> update_state_file(const std::string& path, const std::function<void(state_map&)>& change) {
+    const std::string lock_path = path + ".lock";
+    fd_closer lock{::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644)};
+    if (lock.fd < 0) return unexpected(errno_text("cannot open lock file", lock_path));
+    while (::flock(lock.fd, LOCK_EX) != 0) {
+        if (errno != EINTR) return unexpected(errno_text("cannot lock", lock_path));
+    }
+    auto states = read_state_file(path);
+    if (!states) return unexpected(states.error());
+    change(*states);
+    return write_state_file(path, *states);  // the lock is released when lock.fd closes
+}
+
+}  // namespace relaygate::registry

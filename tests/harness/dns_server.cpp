@@ -1,0 +1,215 @@
+// dns_server.cpp: the unbound test fixture (see dns_server.hpp, docs/dns.md).
+// Writes two unbound.conf files into a private temp dir, starts the "refuser"
+// (answers REFUSED to everything, so the main server turns servfail.test. into
+// a genuine SERVFAIL) and the main server, and waits until each answers a UDP
+// query. Children get PDEATHSIG so a crashed test cannot leak them.
+#include "relaygate/harness/dns_server.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "relaygate/registry/dns_message.hpp"
+
+namespace relaygate::harness {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+// A port that is free for both UDP and TCP on 127.0.0.1 right now.
+std::uint16_t free_port() {
+    for (int attempt = 0; attempt < 20; ++attempt) {
+        int u = socket(AF_INET, SOCK_DGRAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof a;
+        if (u < 0 || bind(u, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+            getsockname(u, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+            if (u >= 0) close(u);
+            continue;
+        }
+        int t = socket(AF_INET, SOCK_STREAM, 0);
+        bool tcp_ok = t >= 0 && bind(t, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+        std::uint16_t port = ntohs(a.sin_port);
+        close(u);
+        if (t >= 0) close(t);
+        if (tcp_ok) return port;
+    }
+    throw std::runtime_error("dns_server: no free port on 127.0.0.1");
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+pid_t spawn_unbound(const std::string& conf, const std::string& log_path) {
+    pid_t pid = fork();
+    if (pid < 0) throw std::runtime_error("dns_server: fork failed");
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        const char* exe = access("/usr/sbin/unbound", X_OK) == 0 ? "/usr/sbin/unbound" : "unbound";
+        execlp(exe, exe, "-d", "-c", conf.c_str(), static_cast<char*>(nullptr));
+        dprintf(2, "exec unbound failed: install Debian package unbound (scripts/install-deps does)\n");
+        _exit(127);
+    }
+    return pid;
+}
+
+// True once 127.0.0.1:port answers a DNS query (any rcode).
+bool answers(std::uint16_t port) {
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    if (s < 0) return false;
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    auto q = dns::wire::build_query("ready.fixture.invalid", dns::rr_type::a, 0x5a5a);
+    bool ok = false;
+    if (sendto(s, q.data(), q.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a) == static_cast<ssize_t>(q.size())) {
+        pollfd p{.fd = s, .events = POLLIN};
+        unsigned char buf[512];
+        if (poll(&p, 1, 200) == 1) ok = recv(s, buf, sizeof buf, 0) >= 12 && buf[0] == 0x5a && buf[1] == 0x5a;
+    }
+    close(s);
+    return ok;
+}
+
+void stop_pid(pid_t& pid) {
+    if (pid <= 0) return;
+    kill(pid, SIGTERM);
+    for (int i = 0; i < 200; ++i) {
+        if (waitpid(pid, nullptr, WNOHANG) == pid) {
+            pid = -1;
+            return;
+        }
+        std::this_thread::sleep_for(10ms);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    pid = -1;
+}
+
+// Starts unbound on conf and waits (<= 10 s) until it answers; on failure
+// returns an error text with unbound's log and leaves pid stopped.
+std::string start_and_wait(pid_t& pid, const std::string& conf, const std::string& log, std::uint16_t port) {
+    pid = spawn_unbound(conf, log);
+    auto until = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < until) {
+        int st = 0;
+        if (waitpid(pid, &st, WNOHANG) == pid) {
+            pid = -1;
+            return "unbound exited at start (" + conf + "): " + read_file(log);
+        }
+        if (answers(port)) return {};
+        std::this_thread::sleep_for(20ms);
+    }
+    stop_pid(pid);
+    return "unbound did not answer on 127.0.0.1:" + std::to_string(port) + " within 10 s: " + read_file(log);
+}
+
+std::string common_server_lines(const std::string& dir, std::uint16_t port) {
+    std::ostringstream c;
+    c << "server:\n"
+      << "  interface: 127.0.0.1\n  port: " << port << "\n  do-ip6: no\n"
+      << "  username: \"\"\n  chroot: \"\"\n  directory: \"" << dir << "\"\n  pidfile: \"\"\n"
+      << "  use-syslog: no\n  logfile: \"\"\n  verbosity: 0\n  num-threads: 1\n"
+      << "  access-control: 127.0.0.0/8 allow\n  do-not-query-localhost: no\n";
+    return c.str();
+}
+
+}  // namespace
+
+std::string dns_server::testdata_dir() { return std::string(RELAYGATE_TESTDATA_DIR) + "/dns"; }
+
+dns_server::dns_server(std::vector<std::string> zone_files, std::uint16_t port, std::vector<std::string> extra_lines) {
+    char tmpl[] = "/tmp/relaygate-dns-XXXXXX";
+    if (mkdtemp(tmpl) == nullptr) throw std::runtime_error("dns_server: mkdtemp failed");
+    work_dir_ = tmpl;
+    for (auto& f : zone_files) {
+        if (f.find('/') == std::string::npos) f = testdata_dir() + "/" + f;
+        if (!fs::exists(f)) {
+            fs::remove_all(work_dir_);
+            throw std::runtime_error("dns_server: zone file not found: " + f);
+        }
+    }
+    try {
+        start(zone_files, extra_lines, port);
+    } catch (...) {
+        stop();
+        throw;
+    }
+}
+
+void dns_server::start(const std::vector<std::string>& zone_files, const std::vector<std::string>& extra_lines,
+                       std::uint16_t wanted_port) {
+    std::string error;
+    for (int attempt = 0; attempt < 5; ++attempt) {  // a free port can be taken between probe and bind
+        refuser_port_ = free_port();
+        std::string refuser_conf = work_dir_ + "/refuser.conf";
+        std::ofstream(refuser_conf) << common_server_lines(work_dir_, refuser_port_)
+                                    << "  local-zone: \".\" always_refuse\n  local-zone: \"test.\" always_refuse\n"
+                                    << "remote-control:\n  control-enable: no\n";
+        error = start_and_wait(refuser_pid_, refuser_conf, work_dir_ + "/refuser.log", refuser_port_);
+        if (error.empty()) break;
+    }
+    if (!error.empty()) throw std::runtime_error("dns_server: " + error);
+
+    for (int attempt = 0; attempt < (wanted_port == 0 ? 5 : 1); ++attempt) {
+        port_ = wanted_port != 0 ? wanted_port : free_port();
+        std::ostringstream c;
+        c << common_server_lines(work_dir_, port_)
+          << "  # Nothing leaves this machine: a name no zone file has is NXDOMAIN.\n"
+          << "  local-zone: \".\" static\n"
+          << "  local-zone: \"servfail.test.\" transparent\n"
+          << "  local-zone: \"timeout.test.\" deny\n";
+        for (const auto& f : zone_files) c << "  include: \"" << f << "\"\n";
+        for (const auto& l : extra_lines) c << "  " << l << "\n";
+        c << "forward-zone:\n  name: \"servfail.test.\"\n  forward-addr: 127.0.0.1@" << refuser_port_ << "\n"
+          << "remote-control:\n  control-enable: no\n";
+        config_path_ = work_dir_ + "/unbound.conf";
+        std::ofstream(config_path_) << c.str();
+        error = start_and_wait(pid_, config_path_, work_dir_ + "/unbound.log", port_);
+        if (error.empty()) return;
+    }
+    throw std::runtime_error("dns_server: " + error);
+}
+
+dns_server::~dns_server() { stop(); }
+
+std::string dns_server::forwarder() const { return "127.0.0.1@" + std::to_string(port_); }
+
+void dns_server::stop() {
+    stop_pid(pid_);
+    stop_pid(refuser_pid_);
+    if (!work_dir_.empty()) {
+        std::error_code ec;
+        fs::remove_all(work_dir_, ec);
+        work_dir_.clear();
+    }
+}
+
+}  // namespace relaygate::harness
