@@ -6,7 +6,7 @@
 
 #include <optional>
 
-#include "relaygate/milter/domain_name.hpp"
+#include "relaygate/registry/domain_name.hpp"
 
 namespace relaygate::milter {
 namespace {
@@ -232,7 +232,7 @@ private:
             name += '.';  // a trailing dot ("example.com.") is allowed and removed by normalisation
         }
         if (name.empty()) return unexpected(error_here("missing domain"));
-        auto norm = normalise_domain(name);
+        auto norm = registry::normalise_domain(name);
         if (!norm) return unexpected(fail(from_error::bad_domain, start, "bad domain: " + norm.error()));
         m.domain = std::move(*norm);
         return m;

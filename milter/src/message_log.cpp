@@ -43,6 +43,7 @@ std::string format_decision_line(const message_record& m, const decision& d) {
     line += " rcpts=" + std::to_string(m.recipient_count);
     if (!d.reply.empty()) line += " reply=" + quote(d.reply.to_string());
     if (!d.tag_header.empty()) line += " tag=" + quote(d.tag_header);
+    if (!m.dkim.empty()) line += " dkim=" + quote(m.dkim);
     return line;
 }
 

@@ -19,6 +19,7 @@ struct message_record {
     std::string envelope_sender;  // MAIL FROM address, without angle brackets
     std::size_t recipient_count = 0;
     std::int64_t time = 0;  // unix seconds
+    std::string dkim;       // signing outcome for the syslog line ("signed", "off", ...); "" = not shown
 };
 
 // "3F2A81C0 reject reason=not_registered domain=a.example from_domains=a.example client=192.0.2.9 ..."
