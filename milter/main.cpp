@@ -2,7 +2,10 @@
 // snapshot (failing at start if it cannot), starts the reloader, opens the
 // rejection log and the signer, then hands over to the libmilter shell.
 // SIGHUP: reload the registry and reopen the rejection log; SIGTERM: stop.
+#include <pthread.h>
+
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <memory>
 
@@ -14,6 +17,13 @@
 using namespace relaygate;
 
 int main(int argc, char** argv) {
+    // Block the stop/reload signals before any thread exists, so that every thread
+    // inherits the mask and only libmilter's signal thread (sigwait) receives them.
+    sigset_t signals;
+    sigemptyset(&signals);
+    for (int s : {SIGHUP, SIGTERM, SIGINT}) sigaddset(&signals, s);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
     auto parsed = milter::parse_milter_config(argc, argv);
     if (parsed.what == milter::config_result::outcome::help) {
         std::fputs(parsed.text.c_str(), stdout);

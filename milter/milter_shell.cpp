@@ -140,7 +140,11 @@ sfsistat on_header(SMFICTX* ctx, char* name, char* value) {
 void start_signing(message& m) {
     const decision& d = *m.verdict;
     if (g_rt->signer == nullptr) return;
-    if (d.signing_domain.empty() || (d.action != verdict::accept && d.action != verdict::tag)) {
+    if (d.action != verdict::accept && d.action != verdict::tag) {
+        m.dkim.clear();  // not delivered: nothing to say about signing
+        return;
+    }
+    if (d.signing_domain.empty()) {
         m.dkim = "unsigned";
         return;
     }
@@ -329,7 +333,10 @@ int run_milter(milter_runtime& runtime) {
     if (!secure_socket_and_drop(cfg)) return 1;
     log::notice("- started socket=" + log::quote(cfg.socket) + " mode=" + std::string(to_string(cfg.mode)) +
                 " signing=" + (runtime.signer ? "on" : "off"));
-    return smfi_main() == MI_SUCCESS ? 0 : 1;
+    int rc = smfi_main() == MI_SUCCESS ? 0 : 1;
+    if (auto path = unix_socket_path(cfg.socket))
+        unlink(path->c_str());  // best effort; a stale one is removed at start
+    return rc;
 }
 
 }  // namespace relaygate::milter
