@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <pwd.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -303,6 +304,16 @@ bool secure_socket_and_drop(const milter_config& cfg) {
 
 }  // namespace
 
+void wake_listener() {
+    for (int fd = 0; fd < 1024; ++fd) {
+        int listening = 0;
+        socklen_t len = sizeof listening;
+        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 && listening == 1) {
+            shutdown(fd, SHUT_RDWR);
+        }
+    }
+}
+
 int run_milter(milter_runtime& runtime) {
     g_rt = &runtime;
     const milter_config& cfg = *runtime.config;
@@ -346,10 +357,13 @@ int run_milter(milter_runtime& runtime) {
 // with -Wl,--wrap=sigwait so that thread waits here: SIGHUP runs the reload hook
 // and keeps waiting; SIGTERM/SIGINT go back to libmilter, which stops cleanly.
 // Being the only waiter, this thread gets every such signal (no race).
+// On stop, the listening socket is also shut down: libmilter's listener sits in
+// poll() with a 5 s timeout and would otherwise notice the stop only then.
 extern "C" int __real_sigwait(const sigset_t* set, int* sig);
 extern "C" int __wrap_sigwait(const sigset_t* set, int* sig) {
     while (true) {
         int rc = __real_sigwait(set, sig);
+        if (rc == 0 && *sig != SIGHUP) relaygate::milter::wake_listener();
         if (rc != 0 || *sig != SIGHUP) return rc;
         auto* rt = relaygate::milter::g_rt;
         try {

@@ -28,4 +28,7 @@ struct milter_runtime {
 // Returns 0 on a clean stop, 1 when the milter could not start.
 int run_milter(milter_runtime& runtime);
 
+// Shuts down every listening socket of the process so libmilter's poll() wakes at once (on stop only).
+void wake_listener();
+
 }  // namespace relaygate::milter
