@@ -44,12 +44,20 @@ struct message {
     std::optional<decision> verdict;  // decided at end of headers, applied at end of message
     std::unique_ptr<signing_session> signing;
     std::string dkim = "off";  // off | signed | unsigned (operator domain without key) | error:<why>
+    bool failed = false;       // a step without a reply failed: answer tempfail at end of message
 };
 
 struct session {
+    bool no_reply = false;  // the MTA agreed to send HELO..body without waiting for replies (SMFIP_NR_*)
     std::string client_address;
     message msg;
 };
+
+// Steps answered with SMFIS_NOREPLY when the MTA agrees: one round trip per
+// message (end of message) instead of about a dozen. Failures in these steps are
+// remembered and answered with a tempfail at end of message.
+constexpr unsigned long no_reply_steps = SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_RCPT | SMFIP_NR_DATA | SMFIP_NR_HDR |
+                                         SMFIP_NR_EOH | SMFIP_NR_BODY | SMFIP_NR_UNKN;
 
 session* get(SMFICTX* ctx) { return static_cast<session*>(smfi_getpriv(ctx)); }
 
@@ -84,44 +92,86 @@ sfsistat guarded(SMFICTX* ctx, const char* stage, F&& f) noexcept {
     return SMFIS_TEMPFAIL;
 }
 
+// A message step (HELO..body): f returns false for a failure. The reply is
+// NOREPLY when negotiated, else continue/tempfail.
+template <class F>
+sfsistat step(SMFICTX* ctx, const char* stage, F&& f) noexcept {
+    session* s = get(ctx);
+    bool ok = false;
+    try {
+        ok = s != nullptr && f(*s);
+    } catch (const std::exception& e) {
+        log::error(std::string("- internal_error stage=") + stage + " what=" + log::quote(e.what()));
+    } catch (...) {
+        log::error(std::string("- internal_error stage=") + stage);
+    }
+    if (s == nullptr) return SMFIS_TEMPFAIL;  // no session: no reply flags were negotiated either
+    if (!ok) s->msg.failed = true;
+    if (s->no_reply) return SMFIS_NOREPLY;
+    return ok ? SMFIS_CONTINUE : SMFIS_TEMPFAIL;
+}
+
+// Creates the session (so the negotiated reply flags are known per connection)
+// and asks for the header-adding actions and the no-reply steps.
+sfsistat on_negotiate(SMFICTX* ctx, unsigned long actions, unsigned long steps, unsigned long, unsigned long,
+                      unsigned long* want_actions, unsigned long* want_steps, unsigned long* p2, unsigned long* p3) {
+    *want_actions = actions & SMFIF_ADDHDRS;
+    *want_steps = steps & (SMFIP_NODATA | SMFIP_NOUNKNOWN | (g_rt->signer ? 0 : SMFIP_NOBODY));
+    *p2 = *p3 = 0;
+    try {
+        auto s = std::make_unique<session>();
+        s->no_reply = (steps & no_reply_steps) == no_reply_steps;
+        if (s->no_reply && smfi_setpriv(ctx, s.get()) == MI_SUCCESS) {
+            s.release();  // owned by libmilter's context until on_close adopts it back
+            *want_steps |= no_reply_steps;
+        }
+    } catch (...) {
+        // fall back to replies for every step; on_connect creates the session
+    }
+    return SMFIS_CONTINUE;
+}
+
 sfsistat on_connect(SMFICTX* ctx, char*, _SOCK_ADDR* addr) {
     return guarded(ctx, "connect", [&] {
-        auto s = std::make_unique<session>();
+        session* s = get(ctx);
+        if (s == nullptr) {
+            auto fresh = std::make_unique<session>();
+            if (smfi_setpriv(ctx, fresh.get()) != MI_SUCCESS) return SMFIS_TEMPFAIL;
+            s = fresh.release();  // owned by libmilter's context until on_close adopts it back
+        }
         s->client_address = address_text(addr);
-        if (smfi_setpriv(ctx, s.get()) != MI_SUCCESS) return SMFIS_TEMPFAIL;
-        s.release();  // owned by libmilter's context until on_close adopts it back
         return SMFIS_CONTINUE;
     });
 }
 
-sfsistat on_helo(SMFICTX*, char*) { return SMFIS_CONTINUE; }
+sfsistat on_helo(SMFICTX* ctx, char*) {
+    return step(ctx, "helo", [](session&) { return true; });
+}
 
 sfsistat on_envfrom(SMFICTX* ctx, char** argv) {
-    return guarded(ctx, "mail", [&] {
-        session* s = get(ctx);
-        if (s == nullptr) return SMFIS_TEMPFAIL;
+    return step(ctx, "mail", [&](session& ses) {
+        session* s = &ses;
         s->msg = message{};
         s->msg.snapshot = g_rt->registry->current();
         std::string_view from = argv && argv[0] ? argv[0] : "";
         if (from.starts_with('<') && from.ends_with('>') && from.size() >= 2) from = from.substr(1, from.size() - 2);
         s->msg.envelope_sender = std::string(from);
         s->msg.sasl_login = macro(ctx, "{auth_authen}");
-        return SMFIS_CONTINUE;
+        return true;
     });
 }
 
 sfsistat on_envrcpt(SMFICTX* ctx, char**) {
-    return guarded(ctx, "rcpt", [&] {
-        if (session* s = get(ctx)) ++s->msg.recipients;
-        return SMFIS_CONTINUE;
+    return step(ctx, "rcpt", [](session& s) {
+        ++s.msg.recipients;
+        return true;
     });
 }
 
 sfsistat on_header(SMFICTX* ctx, char* name, char* value) {
-    return guarded(ctx, "header", [&] {
-        session* s = get(ctx);
-        if (s == nullptr || name == nullptr || value == nullptr) return SMFIS_TEMPFAIL;
-        message& m = s->msg;
+    return step(ctx, "header", [&](session& s) {
+        if (name == nullptr || value == nullptr) return false;
+        message& m = s.msg;
         if (strcasecmp(name, "From") == 0) m.headers.from.emplace_back(value);
         if (strcasecmp(name, "Sender") == 0) m.headers.sender.emplace_back(value);
         if (g_rt->signer != nullptr && !m.headers_truncated) {
@@ -133,7 +183,7 @@ sfsistat on_header(SMFICTX* ctx, char* name, char* value) {
                 m.all_headers.emplace_back(name, value);
             }
         }
-        return SMFIS_CONTINUE;
+        return true;
     });
 }
 
@@ -171,23 +221,21 @@ void start_signing(message& m) {
 }
 
 sfsistat on_eoh(SMFICTX* ctx) {
-    return guarded(ctx, "eoh", [&] {
-        session* s = get(ctx);
-        if (s == nullptr || s->msg.snapshot == nullptr) return SMFIS_TEMPFAIL;
-        message& m = s->msg;
+    return step(ctx, "eoh", [](session& s) {
+        message& m = s.msg;
+        if (m.snapshot == nullptr) return false;
         const auto& cfg = *g_rt->config;
-        m.verdict = decide(*m.snapshot, m.headers, {m.sasl_login, s->client_address},
+        m.verdict = decide(*m.snapshot, m.headers, {m.sasl_login, s.client_address},
                            {.mode = cfg.mode, .missing_from = cfg.missing_from, .limits = cfg.limits});
         start_signing(m);
-        return SMFIS_CONTINUE;
+        return true;
     });
 }
 
 sfsistat on_body(SMFICTX* ctx, unsigned char* bytes, size_t len) {
-    return guarded(ctx, "body", [&] {
-        session* s = get(ctx);
-        if (s != nullptr && s->msg.signing) s->msg.signing->body({reinterpret_cast<char*>(bytes), len});
-        return SMFIS_CONTINUE;
+    return step(ctx, "body", [&](session& s) {
+        if (s.msg.signing) s.msg.signing->body({reinterpret_cast<char*>(bytes), len});
+        return true;
     });
 }
 
@@ -250,7 +298,14 @@ sfsistat apply(SMFICTX* ctx, session& s) {
 sfsistat on_eom(SMFICTX* ctx) {
     return guarded(ctx, "eom", [&] {
         session* s = get(ctx);
-        if (s == nullptr || !s->msg.verdict) return SMFIS_TEMPFAIL;
+        if (s == nullptr) return SMFIS_TEMPFAIL;
+        if (s->msg.failed || !s->msg.verdict) {
+            // a step without a reply failed (already logged), or the headers never ended
+            smfi_setreply(ctx, const_cast<char*>("451"), const_cast<char*>("4.7.1"),
+                          const_cast<char*>("Internal error in relaygate-milter, try again later"));
+            s->msg = message{};
+            return SMFIS_TEMPFAIL;
+        }
         sfsistat rc = apply(ctx, *s);
         s->msg = message{};
         return rc;
@@ -332,6 +387,7 @@ int run_milter(milter_runtime& runtime) {
     desc.xxfi_eom = on_eom;
     desc.xxfi_abort = on_abort;
     desc.xxfi_close = on_close;
+    desc.xxfi_negotiate = on_negotiate;
     if (smfi_register(desc) != MI_SUCCESS || smfi_setconn(const_cast<char*>(cfg.socket.c_str())) != MI_SUCCESS ||
         smfi_settimeout(static_cast<int>(cfg.milter_timeout)) != MI_SUCCESS) {
         log::error("- start_failed reason=register socket=" + log::quote(cfg.socket));
