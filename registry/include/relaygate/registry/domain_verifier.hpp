@@ -55,8 +55,8 @@ struct domain_report {
     dkim_result dkim;
     std::vector<spf_ip_result> spf;  // one per outbound IP, in order
     dmarc_result dmarc;
-    bool verified() const;          // dkim match and every SPF pass
-    bool temporary() const;         // not verified, and some failing part is temporary (DNS)
+    bool verified() const;            // dkim match and every SPF pass
+    bool temporary() const;           // not verified, and some failing part is temporary (DNS)
     std::string reason_code() const;  // first failing part: "dkim_no_record", "spf_fail", ...; "" when verified
     std::string reason_text() const;  // e.g. "no DKIM key at s1._domainkey.example.com"
 };
