@@ -33,6 +33,7 @@ public:
     pid_t pid() const { return process_.pid(); }
     void signal(int sig) const;
     void stop() { process_.stop(); }
+    std::optional<int> wait_for_exit(std::chrono::milliseconds t) { return process_.wait_for_exit(t); }
 
 private:
     harness::temp_dir dir_;
