@@ -92,7 +92,6 @@ private:
     std::unordered_map<std::string, std::vector<waiter>> waiting_;  // domain -> replies waiting for its MX
     std::deque<deadline> deadlines_;                                // FIFO: every wait has the same length
     service_stats stats_;
-    std::uint64_t last_counter_failures_ = 0;
 };
 
 }  // namespace relaygate::policy

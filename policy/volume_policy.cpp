@@ -210,12 +210,17 @@ policy_decision decide_volume(const policy_request& req, const volume_config& cf
 }
 
 std::string format_action(const policy_decision& d) {
+    // The text carries request values (login, client): no control byte may
+    // reach the wire, or the reply would split or confuse Postfix.
+    std::string text = d.text;
+    for (char& c : text)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
     switch (d.what) {
         case verdict::defer_rate:
         case verdict::defer_size:
-            return "action=DEFER_IF_PERMIT 4.7.1 " + d.text + "\n\n";
+            return "action=DEFER_IF_PERMIT 4.7.1 " + text + "\n\n";
         case verdict::filter:
-            return "action=FILTER " + d.text + "\n\n";
+            return "action=FILTER " + text + "\n\n";
         case verdict::dunno:
         case verdict::fail_open:
             break;

@@ -151,6 +151,11 @@ TEST(size_cap_parse, knows_the_classes) {
     EXPECT_FALSE(parse_size_cap("default").has_value());
 }
 
+TEST(format_action, never_puts_control_bytes_on_the_wire) {
+    EXPECT_EQ(format_action({verdict::defer_rate, "Login a\rb\x01 is over"}),
+              "action=DEFER_IF_PERMIT 4.7.1 Login a?b? is over\n\n");
+}
+
 TEST(format_action, has_one_wire_form_per_verdict) {
     EXPECT_EQ(format_action({verdict::dunno}), "action=DUNNO\n\n");
     EXPECT_EQ(format_action({verdict::fail_open}), "action=DUNNO\n\n");
