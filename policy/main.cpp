@@ -116,6 +116,7 @@ int main(int argc, char** argv) {
     limits.max_connections = cfg.max_connections;
     rp::policy_server server(service, limits);
     service.attach(server);
+    service.set_min_log_level(lvl);
     service.set_config_loader([cfg] { return rp::build_service_config(cfg); });
     service.set_reload_hook([&reloader] { reloader.request_reload(); });
 
