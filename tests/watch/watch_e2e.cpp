@@ -120,7 +120,8 @@ TEST_F(watch_e2e, blocklisted_designated_ip_flips_requeues_delivers_all_and_swit
         10s));
     EXPECT_NE(read_file(dir / "watch.err").find("requeue family=microsoft queue_ids="), std::string::npos);
     EXPECT_EQ(read_file(dir / "watch.err").find(" queue_ids=0"), std::string::npos) << read_file(dir / "watch.err");
-    EXPECT_NE(read_file(dir / "alerts.jsonl").find("\"type\":\"alert\""), std::string::npos);
+    EXPECT_TRUE(wait_until(
+        [&] { return read_file(dir / "alerts.jsonl").find("\"type\":\"alert\"") != std::string::npos; }, 10s));
 
     // All 200 delivered, from the spare IP; nothing bounced.
     ASSERT_TRUE(wait_until([&] { return delivered_by_client(dir / "delivered.jsonl")["127.0.0.3"] >= 200; }, 120s))
@@ -164,8 +165,14 @@ TEST_F(watch_e2e, blocklisted_designated_ip_flips_requeues_delivers_all_and_swit
     // The fault clears; after the window drains and the hold-down, back to the designated IP.
     write_file(dir / "rules.json", "{}");
     ASSERT_TRUE(wait_until([&] { return active(egress) == "msft-out"; }, 120s)) << read_file(dir / "watch.err");
-    EXPECT_NE(read_file(dir / "watch.err").find("flip family=microsoft from=msft-spare to=msft-out reason=\"clean_for"),
-              std::string::npos);
+    // The egress file is written before the flip is logged: wait for the line.
+    EXPECT_TRUE(wait_until(
+        [&] {
+            return read_file(dir / "watch.err")
+                       .find("flip family=microsoft from=msft-spare to=msft-out reason=\"clean_for") !=
+                   std::string::npos;
+        },
+        5s));
     std::this_thread::sleep_for(300ms);  // the policy daemon re-reads the egress state every 100 ms
     const auto again = run_command({"smtp-source", "-m", "3", "-f", "news@brand.test", "-t", "carol@outlook.test",
                                     "127.0.0.1:" + std::to_string(postfix.smtp_port())},

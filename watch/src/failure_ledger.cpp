@@ -67,13 +67,13 @@ expected<std::unique_ptr<failure_ledger>, std::string> failure_ledger::open(cons
     if (sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
         std::string err = db ? sqlite3_errmsg(db) : "out of memory";
         sqlite3_close(db);
-        return unexpected("cannot open ledger " + path + ": " + err);
+        return unexpected{"cannot open ledger " + path + ": " + err};
     }
     sqlite3_busy_timeout(db, 2000);
     std::unique_ptr<failure_ledger> l(new failure_ledger(db));
     if (!read_only) {
         if (!l->exec("PRAGMA journal_mode=WAL") || !l->exec("PRAGMA synchronous=NORMAL") || !l->exec(schema)) {
-            return unexpected("cannot initialise ledger " + path + ": " + sqlite3_errmsg(db));
+            return unexpected{"cannot initialise ledger " + path + ": " + sqlite3_errmsg(db)};
         }
         statement st(db, "SELECT queue_id, message_id, recipient FROM failures WHERE delivered_at IS NULL");
         while (st && st.step() == SQLITE_ROW) {
@@ -186,7 +186,7 @@ expected<std::int64_t, std::string> parse_since(std::string_view text, std::int6
         return r.ec == std::errc{} && r.ptr == s.data() + s.size() && v >= 0;
     };
     std::int64_t v = 0;
-    if (text.empty()) return unexpected(std::string("--since: empty"));
+    if (text.empty()) return unexpected{std::string("--since: empty")};
     if (number(text, v)) return v;
     const char unit = text.back();
     if ((unit == 'm' || unit == 'h' || unit == 'd') && number(text.substr(0, text.size() - 1), v) && v < 100000000) {
@@ -197,8 +197,8 @@ expected<std::int64_t, std::string> parse_since(std::string_view text, std::int6
     if (stamp.size() == 10) stamp += "T00:00:00Z";
     const auto r = parse_maillog_line(stamp + " h x/y[1]: z", now);
     if (r.has_value()) return r->time;
-    return unexpected("--since: '" + std::string(text) +
-                      "' is not unix seconds, YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or N[mhd]");
+    return unexpected{"--since: '" + std::string(text) +
+                      "' is not unix seconds, YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or N[mhd]"};
 }
 
 }  // namespace relaygate::watch

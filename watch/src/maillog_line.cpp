@@ -163,11 +163,11 @@ expected<maillog_record, parse_error> parse_delivery(maillog_record r, sv body) 
         if (key == "status") {
             // The status is last and its text may contain anything, commas included.
             const sv all = body.substr(static_cast<std::size_t>(value.data() - body.data()));
-            if (!parse_status(all, r.status, r.reply)) return unexpected(parse_error::bad_delivery);
+            if (!parse_status(all, r.status, r.reply)) return unexpected{parse_error::bad_delivery};
             have_status = true;
             break;
         }
-        if (value.size() > max_field_bytes) return unexpected(parse_error::field_too_long);
+        if (value.size() > max_field_bytes) return unexpected{parse_error::field_too_long};
         if (key == "to") {
             r.to = strip_angle(value);
         } else if (key == "orig_to") {
@@ -179,14 +179,14 @@ expected<maillog_record, parse_error> parse_delivery(maillog_record r, sv body) 
         } else if (key == "delay") {
             // from_chars for double is in libstdc++ 11+; a bad number is a bad line.
             const auto res = std::from_chars(value.data(), value.data() + value.size(), r.delay);
-            if (res.ec != std::errc{} || r.delay < 0) return unexpected(parse_error::bad_delivery);
+            if (res.ec != std::errc{} || r.delay < 0) return unexpected{parse_error::bad_delivery};
         } else if (key == "conn_use") {
             const auto res = std::from_chars(value.data(), value.data() + value.size(), r.conn_use);
-            if (res.ec != std::errc{}) return unexpected(parse_error::bad_delivery);
+            if (res.ec != std::errc{}) return unexpected{parse_error::bad_delivery};
         }
     }
-    if (!have_status || r.to.empty()) return unexpected(parse_error::bad_delivery);
-    if (r.reply.size() > max_field_bytes) return unexpected(parse_error::field_too_long);
+    if (!have_status || r.to.empty()) return unexpected{parse_error::bad_delivery};
+    if (r.reply.size() > max_field_bytes) return unexpected{parse_error::field_too_long};
     r.kind = line_kind::delivery;
     return r;
 }
@@ -200,7 +200,7 @@ expected<maillog_record, parse_error> parse_qmgr(maillog_record r, sv body) {
     field_reader fields{body};
     sv key, value;
     if (!fields.next(key, value)) return r;
-    if (value.size() > max_field_bytes) return unexpected(parse_error::field_too_long);
+    if (value.size() > max_field_bytes) return unexpected{parse_error::field_too_long};
     r.from = strip_angle(value);
     r.kind = line_kind::qmgr_from;
     if (fields.rest.starts_with("status=expired")) {
@@ -248,30 +248,30 @@ std::string_view to_string(parse_error e) {
 }
 
 expected<maillog_record, parse_error> parse_maillog_line(std::string_view line, std::int64_t now) {
-    if (line.size() > max_line_bytes) return unexpected(parse_error::line_too_long);
+    if (line.size() > max_line_bytes) return unexpected{parse_error::line_too_long};
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     maillog_record r;
     std::size_t used = 0;
     if (!parse_bsd_time(line, now, r.time, used) && !parse_rfc3339(line, r.time, used)) {
-        return unexpected(parse_error::bad_timestamp);
+        return unexpected{parse_error::bad_timestamp};
     }
     sv rest = line.substr(used);
-    if (rest.empty() || rest[0] != ' ') return unexpected(parse_error::bad_timestamp);
+    if (rest.empty() || rest[0] != ' ') return unexpected{parse_error::bad_timestamp};
     rest.remove_prefix(1);
     // host, then "syslog_name[pid]: ".
     const auto host_end = rest.find(' ');
-    if (host_end == sv::npos || host_end == 0) return unexpected(parse_error::bad_header);
+    if (host_end == sv::npos || host_end == 0) return unexpected{parse_error::bad_header};
     r.host = rest.substr(0, host_end);
     rest.remove_prefix(host_end + 1);
     const auto tag_end = rest.find(": ");
-    if (tag_end == sv::npos) return unexpected(parse_error::bad_header);
+    if (tag_end == sv::npos) return unexpected{parse_error::bad_header};
     sv tag = rest.substr(0, tag_end);
     rest.remove_prefix(tag_end + 2);
     if (const auto br = tag.find('['); br != sv::npos) {
-        if (tag.back() != ']') return unexpected(parse_error::bad_header);
+        if (tag.back() != ']') return unexpected{parse_error::bad_header};
         tag = tag.substr(0, br);
     }
-    if (tag.empty() || tag.size() > max_field_bytes) return unexpected(parse_error::bad_header);
+    if (tag.empty() || tag.size() > max_field_bytes) return unexpected{parse_error::bad_header};
     r.syslog_name = tag;
     const auto slash = tag.rfind('/');
     if (slash == sv::npos) return r;  // not a Postfix daemon ("postfix/..."): other
@@ -291,7 +291,7 @@ expected<maillog_record, parse_error> parse_maillog_line(std::string_view line, 
     if (r.program == "qmgr") return parse_qmgr(r, body);
     if (r.program == "cleanup" && body.starts_with("message-id=")) {
         r.message_id = body.substr(11);
-        if (r.message_id.size() > max_field_bytes) return unexpected(parse_error::field_too_long);
+        if (r.message_id.size() > max_field_bytes) return unexpected{parse_error::field_too_long};
         r.kind = line_kind::message_id;
     }
     return r;

@@ -31,14 +31,14 @@ bool send_all(int fd, std::string_view data) {
 expected<std::unique_ptr<metrics_server>, std::string> metrics_server::start(const std::string& listen,
                                                                              const metrics& m) {
     const auto colon = listen.rfind(':');
-    if (colon == std::string::npos) return unexpected("--metrics-listen: '" + listen + "' is not HOST:PORT");
+    if (colon == std::string::npos) return unexpected{"--metrics-listen: '" + listen + "' is not HOST:PORT"};
     std::string host = listen.substr(0, colon);
     const std::string port_text = listen.substr(colon + 1);
     if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
     char* end = nullptr;
     const long port = std::strtol(port_text.c_str(), &end, 10);
     if (port_text.empty() || *end != '\0' || port < 0 || port > 65535) {
-        return unexpected("--metrics-listen: bad port in '" + listen + "'");
+        return unexpected{"--metrics-listen: bad port in '" + listen + "'"};
     }
     sockaddr_storage ss{};
     socklen_t len = 0;
@@ -47,27 +47,27 @@ expected<std::unique_ptr<metrics_server>, std::string> metrics_server::start(con
     auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);
     if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
         if ((ntohl(v4->sin_addr.s_addr) >> 24) != 127)
-            return unexpected("--metrics-listen: " + host + " is not loopback");
+            return unexpected{"--metrics-listen: " + host + " is not loopback"};
         v4->sin_family = AF_INET;
         v4->sin_port = htons(static_cast<std::uint16_t>(port));
         len = sizeof *v4;
     } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
-        if (!IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr)) return unexpected("--metrics-listen: " + host + " is not loopback");
+        if (!IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr)) return unexpected{"--metrics-listen: " + host + " is not loopback"};
         family = AF_INET6;
         v6->sin6_family = AF_INET6;
         v6->sin6_port = htons(static_cast<std::uint16_t>(port));
         len = sizeof *v6;
     } else {
-        return unexpected("--metrics-listen: '" + host + "' is not an IP address");
+        return unexpected{"--metrics-listen: '" + host + "' is not an IP address"};
     }
     const int fd = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return unexpected(std::string("socket: ") + std::strerror(errno));
+    if (fd < 0) return unexpected{std::string("socket: ") + std::strerror(errno)};
     const int one = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 || ::listen(fd, 16) != 0) {
         const std::string err = std::strerror(errno);
         ::close(fd);
-        return unexpected("--metrics-listen " + listen + ": " + err);
+        return unexpected{"--metrics-listen " + listen + ": " + err};
     }
     sockaddr_storage bound{};
     socklen_t blen = sizeof bound;

@@ -28,12 +28,12 @@ expected<std::unique_ptr<watch_daemon>, std::string> watch_daemon::create(watch_
                                                                           async_query query, clock_fn clock) {
     std::error_code ec;
     std::filesystem::create_directories(options.state_dir, ec);
-    if (ec) return unexpected("state-dir " + options.state_dir + ": " + ec.message());
+    if (ec) return unexpected{"state-dir " + options.state_dir + ": " + ec.message()};
     auto ledger = failure_ledger::open(options.state_dir + "/ledger.sqlite");
-    if (!ledger) return unexpected(ledger.error());
+    if (!ledger) return unexpected{ledger.error()};
     transport_map transports;
     for (const auto& t : options.transports) {
-        if (!transports.add(t)) return unexpected("transport: bad '" + t + "'");
+        if (!transports.add(t)) return unexpected{"transport: bad '" + t + "'"};
     }
     return std::unique_ptr<watch_daemon>(new watch_daemon(std::move(options), store, std::move(query), std::move(clock),
                                                           std::move(*ledger), transports));

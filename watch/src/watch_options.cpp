@@ -126,7 +126,7 @@ expected<parsed_options, std::string> parse_watch_options(int argc, const char* 
             // Keys of [watch] are the flags' names; other sections are not ours.
             const std::string file = vm["config"].as<std::string>();
             std::ifstream in(file);
-            if (!in) return unexpected(file + ": cannot open");
+            if (!in) return unexpected{file + ": cannot open"};
             const po::options_description none;
             const auto raw = po::parse_config_file(in, none, true);
             po::parsed_options ours(&cli);
@@ -134,24 +134,24 @@ expected<parsed_options, std::string> parse_watch_options(int argc, const char* 
                 if (!opt.string_key.starts_with("watch.")) continue;
                 const std::string key = opt.string_key.substr(6);
                 if (key == "help" || key == "config" || !cli.find_nothrow(key, false)) {
-                    return unexpected(line_of(file, key) + ": unknown key '" + key + "' in [watch]");
+                    return unexpected{line_of(file, key) + ": unknown key '" + key + "' in [watch]"};
                 }
                 ours.options.emplace_back(key, opt.value);
             }
             try {
                 po::store(ours, vm);  // after the command line: values given there win
             } catch (const po::error& e) {
-                return unexpected(file + ": [watch] " + e.what());
+                return unexpected{file + ": [watch] " + e.what()};
             }
         }
         po::notify(vm);
     } catch (const po::error& e) {
-        return unexpected(std::string("command line: ") + e.what());
+        return unexpected{std::string("command line: ") + e.what()};
     }
     if (const std::string err = validate(o); !err.empty()) {
         const auto key = err.substr(0, err.find(':'));
-        return unexpected((o.config_file.empty() ? std::string("command line") : line_of(o.config_file, key)) + ": " +
-                          err);
+        return unexpected{(o.config_file.empty() ? std::string("command line") : line_of(o.config_file, key)) + ": " +
+                          err};
     }
     return out;
 }
