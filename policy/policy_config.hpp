@@ -1,0 +1,55 @@
+// policy_config.hpp: relaygate-policy's typed configuration. Defaults live in
+// the struct; Boost.Program_options reads the command line and then the config
+// file (command line wins); an unknown key or bad value stops the program with
+// "file:line: key: why". build_service_config() turns the reloadable part into
+// a validated service_config (SIGHUP calls it again). Used by main.cpp and tests.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "policy/policy_service.hpp"
+#include "relaygate/registry/expected.hpp"
+#include "relaygate/registry/registry_options.hpp"
+
+namespace relaygate::policy {
+
+struct daemon_config {
+    std::string config_file;                                             // --config; empty = none
+    std::string policy_listen = "inet:127.0.0.1:10040";                  // check_policy_service endpoint; "" = off
+    std::string socketmap_listen = "inet:127.0.0.1:10041";               // transport_maps endpoint; "" = off
+    std::vector<std::string> socketmap_names{"transport"};               // map names answered
+    std::string microsoft_domains = "/etc/relaygate/microsoft-domains";  // the family domain list
+    std::string family = "microsoft";                                    // egress_store family name
+    std::string designated_transport = "msft-out";                       // master.cf transport on the designated IP
+    std::vector<std::string> spare_transports{"msft-spare"};             // allowed failover transports
+    std::string transport_nexthop;         // appended after "transport:" (tests: [127.0.0.1]:port)
+    bool mx_detection = true;              // MX lookups for unlisted domains
+    std::vector<std::string> mx_suffixes;  // empty = the three Microsoft suffixes
+    int mx_wait_ms = 3000;                 // bounded wait, then TEMP
+    std::size_t mx_cache_size = 100000;    // LRU entries
+    std::vector<std::string> limits;       // DIM:METRIC:MAX/WINDOW
+    std::vector<std::string> size_caps;    // CLASS:BYTES
+    bool filter_mode = false;              // FILTER at RCPT (one recipient per message only)
+    std::string egress_file = "/var/lib/relaygate/egress.json";  // file back end of the egress state
+    std::string redis;                                           // host:port or /path.sock; "" = in-process/file
+    std::string redis_prefix = "relaygate:";
+    int redis_timeout_ms = 100;
+    bool shared_counters = true;          // with redis: counters in Redis too
+    std::size_t max_rate_keys = 2000000;  // in-process counter keys (bounded memory)
+    std::size_t max_connections = 20000;
+    registry::registry_options registry;  // shared keys: admin-file, operator-domain, dns-forwarder, ...
+    std::string log_level = "info";       // debug, info, notice, warning, error
+    std::string log_sink = "syslog";      // syslog, stderr, both
+};
+
+// Parses argv (and the --config file it names). nullopt result with no error
+// = --help was printed. The error names file, line and key.
+expected<std::optional<daemon_config>, std::string> parse_daemon_config(int argc, const char* const argv[]);
+
+// Validates and builds the reloadable part (loads the domain list).
+expected<std::shared_ptr<const service_config>, std::string> build_service_config(const daemon_config& c);
+
+}  // namespace relaygate::policy
