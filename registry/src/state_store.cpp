@@ -133,7 +133,7 @@ public:
                 if (!normal || *normal != key_) return fail("'" + key_ + "' is not a normalised domain name");
             }
             if (count >= max_domains) return fail("more than " + std::to_string(max_domains) + " domains");
-            domain_ = std::move(key_);
+            domain_.assign(key_);  // copies into kept capacity: no allocation per domain
             status_ = verification_status{};
             in_domain_ = true;
             has_state_ = false;
@@ -142,7 +142,7 @@ public:
         return fail("unexpected object at '" + key_ + "'");
     }
     bool key(string_t& k) override {
-        key_ = std::move(k);
+        key_.assign(k);  // the lexer keeps its buffer, key_ keeps its capacity
         return true;
     }
     bool end_object() override {
