@@ -16,9 +16,10 @@ std::uint64_t window_counter::estimate(std::uint32_t window_s, std::int64_t now_
         index = idx;
     }
     std::int64_t elapsed = now_s - static_cast<std::int64_t>(idx) * window_s;
-    // prev weighted by the part of the previous window still inside the sliding one.
-    auto weighted = static_cast<std::uint64_t>(static_cast<double>(prev) * static_cast<double>(window_s - elapsed) /
-                                               static_cast<double>(window_s));
+    // prev weighted by the part of the previous window still inside the sliding
+    // one, rounded up: a limiter errs on the side of the limit.
+    std::uint64_t remaining = static_cast<std::uint64_t>(window_s - elapsed);
+    std::uint64_t weighted = (prev * remaining + window_s - 1) / window_s;
     return weighted + cur;
 }
 

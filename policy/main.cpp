@@ -13,6 +13,7 @@
 #include "policy/policy_service.hpp"
 #include "relaygate/registry/dns_resolver.hpp"
 #include "relaygate/registry/log.hpp"
+#include "relaygate/registry/registry_loader.hpp"
 
 namespace rp = relaygate::policy;
 namespace rl = relaygate::log;
@@ -99,14 +100,25 @@ int main(int argc, char** argv) {
                         : rp::make_local_counter_store(cfg.max_rate_keys);
     auto egress = std::make_unique<rp::egress_view>(store, cfg.family);
 
-    relaygate::registry::registry_handle registry;  // TODO(registry loader on main): reloader + SIGHUP
+    // The registry snapshot (sender classes for size caps). A broken admin file
+    // at start leaves the snapshot empty (every sender "other") and is logged;
+    // the reloader keeps retrying on change and on SIGHUP, like the milter.
+    relaygate::registry::registry_handle registry;
+    if (auto snap = relaygate::registry::load_snapshot(cfg.registry)) {
+        registry.publish(*snap);
+    } else {
+        rl::error("- registry_load_failed using=empty error=" + rl::quote(snap.error()));
+    }
+    relaygate::registry::registry_reloader reloader(cfg.registry, registry);
     rp::policy_service service(*service_cfg, std::move(counters), std::move(egress), nullptr, &registry,
                                cfg.mx_cache_size);
     rp::server_limits limits;
     limits.max_connections = cfg.max_connections;
     rp::policy_server server(service, limits);
     service.attach(server);
+    service.set_min_log_level(lvl);
     service.set_config_loader([cfg] { return rp::build_service_config(cfg); });
+    service.set_reload_hook([&reloader] { reloader.request_reload(); });
 
     for (auto [spec, proto] : {std::pair{cfg.policy_listen, rp::protocol::policy},
                                std::pair{cfg.socketmap_listen, rp::protocol::socketmap}}) {
@@ -122,8 +134,7 @@ int main(int argc, char** argv) {
     server.handle_signals();
 
     // Declared after the server: destroyed first, so no answer is posted to a dead loop.
-    relaygate::dns::resolver resolver(
-        {.forwarders = cfg.dns_forwarders, .timeout = std::chrono::milliseconds(cfg.dns_timeout_ms)});
+    relaygate::dns::resolver resolver({.forwarders = cfg.registry.dns_forwarders, .timeout = cfg.registry.dns_timeout});
     service.set_mx_lookup([&resolver](std::string domain, std::function<void(relaygate::dns::answer)> cb) {
         resolver.resolve_async(std::move(domain), relaygate::dns::rr_type::mx,
                                [cb = std::move(cb)](const relaygate::dns::answer& a) { cb(a); });

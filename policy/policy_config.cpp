@@ -1,11 +1,9 @@
-// policy_config.cpp: see policy_config.hpp. The config file is fed to
-// Program_options one line at a time, so every error carries its line number.
+// policy_config.cpp: see policy_config.hpp. The config file goes through the
+// registry's parse_config_file(), so every error carries file:line:key.
 #include "policy/policy_config.hpp"
 
 #include <boost/program_options.hpp>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 namespace relaygate::policy {
 namespace po = boost::program_options;
@@ -14,78 +12,47 @@ namespace {
 po::options_description describe(daemon_config& c) {
     po::options_description d("relaygate-policy options (command line or config file, key = value)");
     auto multi = [](std::vector<std::string>* v) { return po::value(v)->composing(); };
-    d.add_options()("policy-listen", po::value(&c.policy_listen)->default_value(c.policy_listen),
-                    "check_policy_service endpoint (inet:HOST:PORT or unix:PATH; empty = off)")(
-        "socketmap-listen", po::value(&c.socketmap_listen)->default_value(c.socketmap_listen),
-        "transport_maps socketmap endpoint (empty = off)")("socketmap-name", multi(&c.socketmap_names),
-                                                           "socketmap name(s) answered (default transport)")(
-        "microsoft-domains", po::value(&c.microsoft_domains)->default_value(c.microsoft_domains),
-        "Microsoft-family domain list file")("family", po::value(&c.family)->default_value(c.family),
-                                             "egress state family name")(
-        "designated-transport", po::value(&c.designated_transport)->default_value(c.designated_transport),
-        "master.cf transport of the designated IP")(
-        "spare-transport", multi(&c.spare_transports),
-        "failover transport(s) the egress state may select (default msft-spare)")(
-        "transport-nexthop", po::value(&c.transport_nexthop),
-        "next hop after 'transport:' (empty = MX of the recipient domain)")(
-        "mx-detection", po::value(&c.mx_detection)->default_value(c.mx_detection),
-        "detect Microsoft-hosted domains by MX")(
-        "mx-suffix", multi(&c.mx_suffixes),
+    auto add = d.add_options();
+    add("policy-listen", po::value(&c.policy_listen)->default_value(c.policy_listen),
+        "check_policy_service endpoint (inet:HOST:PORT or unix:PATH; empty = off)");
+    add("socketmap-listen", po::value(&c.socketmap_listen)->default_value(c.socketmap_listen),
+        "transport_maps socketmap endpoint (empty = off)");
+    add("socketmap-name", multi(&c.socketmap_names), "socketmap name(s) answered (default transport)");
+    add("microsoft-domains", po::value(&c.microsoft_domains)->default_value(c.microsoft_domains),
+        "Microsoft-family domain list file");
+    add("family", po::value(&c.family)->default_value(c.family), "egress state family name");
+    add("designated-transport", po::value(&c.designated_transport)->default_value(c.designated_transport),
+        "master.cf transport of the designated IP");
+    add("spare-transport", multi(&c.spare_transports),
+        "failover transport(s) the egress state may select (default msft-spare)");
+    add("transport-nexthop", po::value(&c.transport_nexthop),
+        "next hop after 'transport:' (empty = MX of the recipient domain)");
+    add("mx-detection", po::value(&c.mx_detection)->default_value(c.mx_detection),
+        "detect Microsoft-hosted domains by MX");
+    add("mx-suffix", multi(&c.mx_suffixes),
         "MX host suffix meaning Microsoft (default: mail.protection.outlook.com, olc.protection.outlook.com, "
-        "mx.microsoft)")("mx-wait-ms", po::value(&c.mx_wait_ms)->default_value(c.mx_wait_ms),
-                         "how long a lookup waits for its MX answer before TEMP")(
-        "mx-cache-size", po::value(&c.mx_cache_size)->default_value(c.mx_cache_size), "MX verdict cache entries (LRU)")(
-        "limit", multi(&c.limits), "rate limit DIMENSION:METRIC:MAX/WINDOW, e.g. sender_domain:recipients:1000/1h")(
-        "size-cap", multi(&c.size_caps), "size cap CLASS:BYTES (default, operator, registered, other)")(
-        "filter-mode", po::value(&c.filter_mode)->default_value(c.filter_mode),
-        "answer FILTER <transport>: for Microsoft recipients at RCPT (message-wide!)")(
-        "egress-file", po::value(&c.egress_file)->default_value(c.egress_file),
-        "egress state JSON file (when no redis)")("redis", po::value(&c.redis),
-                                                  "Redis host:port or /path.sock for shared egress state and counters")(
-        "redis-prefix", po::value(&c.redis_prefix)->default_value(c.redis_prefix), "Redis key prefix")(
-        "redis-timeout-ms", po::value(&c.redis_timeout_ms)->default_value(c.redis_timeout_ms), "Redis command timeout")(
-        "shared-counters", po::value(&c.shared_counters)->default_value(c.shared_counters),
-        "with redis: keep rate counters in Redis")("max-rate-keys",
-                                                   po::value(&c.max_rate_keys)->default_value(c.max_rate_keys),
-                                                   "in-process rate counter keys before the oldest are dropped")(
-        "max-connections", po::value(&c.max_connections)->default_value(c.max_connections),
-        "connections over both listeners")("dns-forwarder", multi(&c.dns_forwarders),
-                                           "DNS server IP or IP@PORT (default: /etc/resolv.conf)")(
-        "dns-timeout-ms", po::value(&c.dns_timeout_ms)->default_value(c.dns_timeout_ms), "per DNS query")(
-        "log-level", po::value(&c.log_level)->default_value(c.log_level), "debug, info, notice, warning, error")(
-        "log-sink", po::value(&c.log_sink)->default_value(c.log_sink), "syslog, stderr, both");
+        "mx.microsoft)");
+    add("mx-wait-ms", po::value(&c.mx_wait_ms)->default_value(c.mx_wait_ms),
+        "how long a lookup waits for its MX answer before TEMP");
+    add("mx-cache-size", po::value(&c.mx_cache_size)->default_value(c.mx_cache_size), "MX verdict cache entries (LRU)");
+    add("limit", multi(&c.limits), "rate limit DIMENSION:METRIC:MAX/WINDOW, e.g. sender_domain:recipients:1000/1h");
+    add("size-cap", multi(&c.size_caps), "size cap CLASS:BYTES (default, operator, registered, other)");
+    add("filter-mode", po::value(&c.filter_mode)->default_value(c.filter_mode),
+        "answer FILTER <transport>: for Microsoft recipients at RCPT (message-wide!)");
+    add("egress-file", po::value(&c.egress_file)->default_value(c.egress_file), "egress state JSON file (no redis)");
+    add("redis", po::value(&c.redis), "Redis host:port or /path.sock: shared egress state and counters");
+    add("redis-prefix", po::value(&c.redis_prefix)->default_value(c.redis_prefix), "Redis key prefix");
+    add("redis-timeout-ms", po::value(&c.redis_timeout_ms)->default_value(c.redis_timeout_ms), "Redis command timeout");
+    add("shared-counters", po::value(&c.shared_counters)->default_value(c.shared_counters),
+        "with redis: keep rate counters in Redis");
+    add("max-rate-keys", po::value(&c.max_rate_keys)->default_value(c.max_rate_keys),
+        "in-process rate counter keys before the oldest are dropped");
+    add("max-connections", po::value(&c.max_connections)->default_value(c.max_connections),
+        "connections over both listeners");
+    add("log-level", po::value(&c.log_level)->default_value(c.log_level), "debug, info, notice, warning, error");
+    add("log-sink", po::value(&c.log_sink)->default_value(c.log_sink), "syslog, stderr, both");
+    registry::add_registry_options(d, c.registry);
     return d;
-}
-
-std::string trim(std::string s) {
-    auto b = s.find_first_not_of(" \t\r");
-    auto e = s.find_last_not_of(" \t\r");
-    return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
-}
-
-// Feeds the file line by line so an error names its line.
-expected<bool, std::string> parse_file(const std::string& path, const po::options_description& desc,
-                                       po::variables_map& vm) {
-    std::ifstream in(path);
-    if (!in) return unexpected(path + ": cannot open config file");
-    std::string line;
-    int n = 0;
-    while (std::getline(in, line)) {
-        ++n;
-        std::string t = trim(line);
-        if (t.empty() || t[0] == '#') continue;
-        auto eq = t.find('=');
-        std::string key = trim(t.substr(0, eq));
-        if (eq == std::string::npos)
-            return unexpected(path + ":" + std::to_string(n) + ": " + key + ": expected key = value");
-        std::istringstream one(key + "=" + trim(t.substr(eq + 1)) + "\n");
-        try {
-            po::store(po::parse_config_file(one, desc, false), vm);
-        } catch (const std::exception& e) {
-            return unexpected(path + ":" + std::to_string(n) + ": " + key + ": " + e.what());
-        }
-    }
-    return true;
 }
 
 }  // namespace
@@ -108,7 +75,8 @@ expected<std::optional<daemon_config>, std::string> parse_daemon_config(int argc
         return std::optional<daemon_config>{};
     }
     if (vm.count("config")) {
-        auto r = parse_file(vm["config"].as<std::string>(), desc, vm);
+        // [milter] / [watch] sections of a shared file belong to the other daemons.
+        auto r = registry::parse_config_file(vm["config"].as<std::string>(), desc, vm, {"milter", "watch", "admin"});
         if (!r) return unexpected(r.error());
     }
     try {
@@ -116,9 +84,14 @@ expected<std::optional<daemon_config>, std::string> parse_daemon_config(int argc
     } catch (const std::exception& e) {
         return unexpected(std::string("configuration: ") + e.what());
     }
-    // composing() vectors with no value keep their defaults only when untouched.
-    if (!vm.count("socketmap-name")) c.socketmap_names = {"transport"};
-    if (!vm.count("spare-transport")) c.spare_transports = {"msft-spare"};
+    // The registry keys are validated when the shared file configures outbound
+    // IPs (the milter needs them; the policy daemon uses only the admin file,
+    // the operator domains and DNS, so it runs without them too).
+    if (!c.registry.outbound_ips.empty()) {
+        auto valid =
+            c.config_file.empty() ? registry::validate(c.registry) : registry::validate(c.registry, c.config_file);
+        if (!valid) return unexpected(valid.error());
+    }
     return std::optional<daemon_config>{c};
 }
 

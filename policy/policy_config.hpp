@@ -12,6 +12,7 @@
 
 #include "policy/policy_service.hpp"
 #include "relaygate/registry/expected.hpp"
+#include "relaygate/registry/registry_options.hpp"
 
 namespace relaygate::policy {
 
@@ -39,10 +40,9 @@ struct daemon_config {
     bool shared_counters = true;          // with redis: counters in Redis too
     std::size_t max_rate_keys = 2000000;  // in-process counter keys (bounded memory)
     std::size_t max_connections = 20000;
-    std::vector<std::string> dns_forwarders;  // "IP" or "IP@PORT"; empty = resolv.conf
-    int dns_timeout_ms = 2000;
-    std::string log_level = "info";   // debug, info, notice, warning, error
-    std::string log_sink = "syslog";  // syslog, stderr, both
+    registry::registry_options registry;  // shared keys: admin-file, operator-domain, dns-forwarder, ...
+    std::string log_level = "info";       // debug, info, notice, warning, error
+    std::string log_sink = "syslog";      // syslog, stderr, both
 };
 
 // Parses argv (and the --config file it names). nullopt result with no error

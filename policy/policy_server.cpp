@@ -48,6 +48,7 @@ struct connection {
     std::deque<slot> pending;  // socketmap replies in request order
     std::uint64_t next_seq = 0;
     bool read_closed = false;
+    bool broken = false;                        // a malformed request was seen: flush, then close
     std::uint32_t mask = EPOLLIN | EPOLLRDHUP;  // what epoll watches now
     std::int64_t last_activity = 0;
 };
@@ -103,6 +104,13 @@ struct policy_server::impl {
     void close_conn(std::uint64_t id) {
         auto it = conns.find(id);
         if (it == conns.end()) return;
+        if (it->second.broken) {
+            // Discard unread input first (bounded): closing with unread bytes
+            // sends a RST, which can destroy the replies the client has not read yet.
+            char sink[16384];
+            for (int i = 0; i < 64 && ::recv(it->second.fd, sink, sizeof sink, MSG_DONTWAIT) > 0; ++i) {
+            }
+        }
         ::close(it->second.fd);  // also removes it from the epoll set
         conns.erase(it);
     }
@@ -162,8 +170,11 @@ struct policy_server::impl {
             " reason=" + std::string(why) + " buffered=" + std::to_string(c.in.size()));
     }
 
-    // Answers every complete request in c.in; false = close now (malformed).
+    // Answers every complete request in c.in. A malformed one stops the
+    // connection: nothing more is read or answered, the replies already made
+    // are flushed, then it closes (false = the caller stops reading).
     bool process(connection& c) {
+        if (c.broken) return false;
         std::size_t off = 0;
         bool ok = true;
         while (off < c.in.size()) {
@@ -200,6 +211,11 @@ struct policy_server::impl {
             }
         }
         c.in.erase(0, off);
+        if (!ok) {
+            c.broken = true;
+            c.read_closed = true;
+            c.in.clear();
+        }
         return ok;
     }
 
@@ -210,7 +226,7 @@ struct policy_server::impl {
             ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
             if (n > 0) {
                 c.in.append(buf, static_cast<std::size_t>(n));
-                if (!process(c)) return close_conn(c.id);
+                if (!process(c)) break;
                 if (c.out.size() - c.out_off >= limits.max_output || c.pending.size() >= limits.max_pending) break;
                 continue;
             }
@@ -227,7 +243,7 @@ struct policy_server::impl {
     }
 
     void after_io(connection& c) {
-        if (!process(c)) return close_conn(c.id);
+        process(c);
         if (!flush(c)) return close_conn(c.id);
         if (c.read_closed && c.pending.empty() && c.out_off == c.out.size()) return close_conn(c.id);
         rearm(c);

@@ -43,7 +43,7 @@ std::string policy_service::filter_action(const policy_request& req) {
 
 std::string policy_service::on_policy(const policy_request& req) {
     std::shared_ptr<const registry::domain_registry> snapshot;
-    if (registry_ != nullptr) snapshot = registry_->current();
+    if (registry_ != nullptr && !cfg_->volume.size_caps.empty()) snapshot = registry_->current();  // only caps use it
     policy_decision d = decide_volume(req, cfg_->volume, *counters_, snapshot.get(), wall_now_ms());
     if (d.what == verdict::dunno && cfg_->filter_mode && req.protocol_state == "RCPT") {
         std::string target = filter_action(req);
@@ -53,6 +53,26 @@ std::string policy_service::on_policy(const policy_request& req) {
         }
     }
     std::string reply = format_action(d);
+    log::level lvl = log::level::debug;
+    switch (d.what) {
+        case verdict::dunno:
+            ++stats_.dunno;
+            break;
+        case verdict::filter:
+            ++stats_.filtered;
+            lvl = log::level::info;
+            break;
+        case verdict::defer_rate:
+        case verdict::defer_size:
+            ++stats_.deferred;
+            lvl = log::level::notice;
+            break;
+        case verdict::fail_open:
+            ++stats_.fail_open;
+            lvl = log::level::warning;
+            break;
+    }
+    if (lvl < min_log_level_) return reply;  // the logger would drop it: do not build it (hot path)
     std::string line = std::string(or_dash(req.queue_id));
     line += " policy action=";
     line += to_string(d.what);
@@ -62,42 +82,26 @@ std::string policy_service::on_policy(const policy_request& req) {
     if (!req.sasl_username.empty()) line += " sasl=" + log::quote(req.sasl_username);
     if (!d.detail.empty()) line += " " + d.detail;
     if (d.what == verdict::filter) line += " filter=" + d.text;
-    switch (d.what) {
-        case verdict::dunno:
-            ++stats_.dunno;
-            log::debug(line);
-            break;
-        case verdict::filter:
-            ++stats_.filtered;
-            log::info(line);
-            break;
-        case verdict::defer_rate:
-        case verdict::defer_size:
-            ++stats_.deferred;
-            log::notice(line);
-            break;
-        case verdict::fail_open:
-            ++stats_.fail_open;
-            log::warning(line + " failures=" + std::to_string(counters_->failures()));
-            break;
-    }
+    if (d.what == verdict::fail_open) line += " failures=" + std::to_string(counters_->failures());
+    log::write(lvl, line);
     return reply;
 }
 
 void policy_service::log_lookup(std::string_view key, std::string_view domain, std::string_view reply,
                                 std::string_view reason) {
-    std::string line = "- socketmap key=" + log::quote(key) + " domain=" + std::string(or_dash(domain)) +
-                       " reply=" + log::quote(reply) + " reason=" + std::string(reason);
+    log::level lvl = log::level::notice;
     if (reply.starts_with("OK")) {
         ++stats_.steered;
-        log::info(line);
+        lvl = log::level::info;
     } else if (reply.starts_with("NOTFOUND")) {
         ++stats_.not_steered;
-        log::debug(line);
+        lvl = log::level::debug;
     } else {
         ++stats_.temp;
-        log::notice(line);
     }
+    if (lvl < min_log_level_) return;  // not built when the logger would drop it
+    log::write(lvl, "- socketmap key=" + log::quote(key) + " domain=" + std::string(or_dash(domain)) +
+                        " reply=" + log::quote(reply) + " reason=" + std::string(reason));
 }
 
 std::optional<std::string> policy_service::on_socketmap(std::string_view payload, reply_token token) {

@@ -23,6 +23,7 @@
 #include "relaygate/registry/dns_resolver.hpp"
 #include "relaygate/registry/domain_registry.hpp"
 #include "relaygate/registry/expected.hpp"
+#include "relaygate/registry/log.hpp"
 
 namespace relaygate::policy {
 
@@ -53,6 +54,8 @@ public:
                    const registry::registry_handle* registry, std::size_t mx_cache_size = 100000);
     void attach(policy_server& server) { server_ = &server; }
     void set_config_loader(config_loader loader) { loader_ = std::move(loader); }
+    // The logger's configured minimum: decision lines below it are not even built.
+    void set_min_log_level(log::level lvl) { min_log_level_ = lvl; }
     void set_mx_lookup(mx_lookup_fn fn) { mx_lookup_ = std::move(fn); }
     void set_reload_hook(std::function<void()> hook) { reload_hook_ = std::move(hook); }
 
@@ -92,7 +95,7 @@ private:
     std::unordered_map<std::string, std::vector<waiter>> waiting_;  // domain -> replies waiting for its MX
     std::deque<deadline> deadlines_;                                // FIFO: every wait has the same length
     service_stats stats_;
-    std::uint64_t last_counter_failures_ = 0;
+    log::level min_log_level_ = log::level::debug;
 };
 
 }  // namespace relaygate::policy

@@ -28,7 +28,7 @@ for i = 1, n do
   idx[i] = k
   local c = tonumber(redis.call('GET', KEYS[i] .. ':' .. k) or '0')
   local p = tonumber(redis.call('GET', KEYS[i] .. ':' .. (k - 1)) or '0')
-  local est = math.floor(p * (w - (now - k * w)) / w) + c
+  local est = math.ceil(p * (w - (now - k * w)) / w) + c
   if enforce == '1' and est + check > limit then return {i, est} end
 end
 for i = 1, n do

@@ -9,7 +9,7 @@
 namespace relaygate::policy {
 namespace {
 
-constexpr std::array<std::string_view, 3> dimension_names{"sender_domain", "sasl_username", "client_address"};
+constexpr std::array<std::string_view, 4> dimension_names{"sender_domain", "sasl_username", "client_address", "sender"};
 constexpr std::array<std::string_view, 3> metric_names{"messages", "recipients", "bytes"};
 constexpr std::array<std::string_view, 3> class_names{"operator", "registered", "other"};
 
@@ -19,10 +19,17 @@ bool parse_uint(std::string_view s, T& out) {
     return !s.empty() && ec == std::errc() && end == s.data() + s.size();
 }
 
-std::string_view value_of(const policy_request& req, dimension d, const std::string& sender_domain) {
+struct request_keys {
+    std::string sender_domain;
+    std::string sender;  // lower case; filled only when a rule needs it
+};
+
+std::string_view value_of(const policy_request& req, dimension d, const request_keys& keys) {
     switch (d) {
         case dimension::sender_domain:
-            return sender_domain;
+            return keys.sender_domain;
+        case dimension::sender:
+            return keys.sender;
         case dimension::sasl_username:
             return req.sasl_username;
         case dimension::client_address:
@@ -46,6 +53,8 @@ std::string_view human_dimension(dimension d) {
             return "Login";
         case dimension::client_address:
             return "Client";
+        case dimension::sender:
+            return "Sender";
     }
     return "Sender";
 }
@@ -86,7 +95,8 @@ expected<rate_rule, std::string> parse_rate_rule(std::string_view text) {
     std::size_t d = 0, m = 0;
     while (d < dimension_names.size() && dimension_names[d] != dim) ++d;
     while (m < metric_names.size() && metric_names[m] != met) ++m;
-    if (d == dimension_names.size()) return bad("unknown dimension (sender_domain, sasl_username, client_address)");
+    if (d == dimension_names.size())
+        return bad("unknown dimension (sender_domain, sender, sasl_username, client_address)");
     if (m == metric_names.size()) return bad("unknown metric (messages, recipients, bytes)");
     r.dim = static_cast<dimension>(d);
     r.what = static_cast<metric>(m);
@@ -150,7 +160,16 @@ policy_decision decide_volume(const policy_request& req, const volume_config& cf
     bool rcpt = req.protocol_state == "RCPT";
     bool eom = req.protocol_state == "END-OF-MESSAGE";
     if (!rcpt && !eom) return d;  // other stages: nothing to count
-    std::string sender_domain = address_domain(req.sender);
+    request_keys keys;
+    keys.sender_domain = address_domain(req.sender);
+    for (const auto& rule : cfg.rules) {
+        if (rule.dim == dimension::sender && keys.sender.empty() && req.sender.find('@') != std::string_view::npos) {
+            keys.sender.assign(req.sender);
+            for (char& ch : keys.sender)
+                if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+        }
+    }
+    const std::string& sender_domain = keys.sender_domain;
     // Size cap: the declared SIZE at RCPT, the real size at END-OF-MESSAGE.
     if (req.size > 0 && !cfg.size_caps.empty()) {
         sender_class cls = classify_sender(sender_domain, reg);
@@ -165,11 +184,12 @@ policy_decision decide_volume(const policy_request& req, const volume_config& cf
             return d;
         }
     }
-    std::array<counter_op, 16> ops;
+    // Reused between calls (one loop thread): the keys keep their capacity, no allocation per request.
+    static thread_local std::array<counter_op, 16> ops;
     std::array<const rate_rule*, 16> rule_of{};
     std::size_t n = 0;
     for (const auto& rule : cfg.rules) {
-        std::string_view value = value_of(req, rule.dim, sender_domain);
+        std::string_view value = value_of(req, rule.dim, keys);
         if (value.empty() || n == ops.size()) continue;  // no login / null sender: that dimension does not apply
         counter_op& op = ops[n];
         op.key.assign(to_string(rule.dim));
@@ -198,7 +218,7 @@ policy_decision decide_volume(const policy_request& req, const volume_config& cf
     }
     if (r.over < 0) return d;
     const rate_rule& rule = *rule_of[static_cast<std::size_t>(r.over)];
-    std::string_view value = value_of(req, rule.dim, sender_domain);
+    std::string_view value = value_of(req, rule.dim, keys);
     d.what = verdict::defer_rate;
     d.text = std::string(human_dimension(rule.dim)) + " " + std::string(value) + " is over its limit of " +
              std::to_string(rule.max) + " " + std::string(to_string(rule.what)) + " per " +
@@ -210,12 +230,17 @@ policy_decision decide_volume(const policy_request& req, const volume_config& cf
 }
 
 std::string format_action(const policy_decision& d) {
+    // The text carries request values (login, client): no control byte may
+    // reach the wire, or the reply would split or confuse Postfix.
+    std::string text = d.text;
+    for (char& c : text)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
     switch (d.what) {
         case verdict::defer_rate:
         case verdict::defer_size:
-            return "action=DEFER_IF_PERMIT 4.7.1 " + d.text + "\n\n";
+            return "action=DEFER_IF_PERMIT 4.7.1 " + text + "\n\n";
         case verdict::filter:
-            return "action=FILTER " + d.text + "\n\n";
+            return "action=FILTER " + text + "\n\n";
         case verdict::dunno:
         case verdict::fail_open:
             break;

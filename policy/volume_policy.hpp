@@ -22,7 +22,8 @@
 
 namespace relaygate::policy {
 
-enum class dimension : std::uint8_t { sender_domain, sasl_username, client_address };
+// sender = the full envelope sender address, lower-cased (postfwd's "sender").
+enum class dimension : std::uint8_t { sender_domain, sasl_username, client_address, sender };
 std::string_view to_string(dimension d);
 std::string_view to_string(metric m);
 

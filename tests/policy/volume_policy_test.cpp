@@ -123,6 +123,16 @@ TEST(volume_policy, size_caps_follow_the_sender_class) {
               verdict::defer_size);
 }
 
+TEST(volume_policy, the_sender_dimension_counts_each_address_case_insensitively) {
+    auto cfg = with_rules({"sender:recipients:1/100s"});
+    auto counters = make_local_counter_store();
+    EXPECT_EQ(decide_volume(rcpt("News@B.example"), cfg, *counters, nullptr, t0).what, verdict::dunno);
+    auto d = decide_volume(rcpt("news@b.example"), cfg, *counters, nullptr, t0);
+    EXPECT_EQ(d.what, verdict::defer_rate);
+    EXPECT_NE(d.text.find("Sender news@b.example is over its limit of 1 recipients"), std::string::npos) << d.text;
+    EXPECT_EQ(decide_volume(rcpt("pr@b.example"), cfg, *counters, nullptr, t0).what, verdict::dunno);
+}
+
 TEST(volume_policy, the_null_sender_skips_the_sender_domain_dimension) {
     auto cfg = with_rules({"sender_domain:recipients:0/100s"});
     auto counters = make_local_counter_store();
@@ -138,7 +148,7 @@ TEST(rate_rule_parse, accepts_units_and_rejects_junk) {
     EXPECT_EQ(r->window_s, 7200u);
     EXPECT_EQ(parse_rate_rule("sender_domain:messages:5/90")->window_s, 90u);
     EXPECT_EQ(parse_rate_rule("sender_domain:messages:5/1d")->window_s, 86400u);
-    for (const char* bad : {"", "sender_domain:messages", "sender:messages:5/1h", "sender_domain:mails:5/1h",
+    for (const char* bad : {"", "sender_domain:messages", "recipient:messages:5/1h", "sender_domain:mails:5/1h",
                             "sender_domain:messages:x/1h", "sender_domain:messages:5/0", "sender_domain:messages:5/1y",
                             "sender_domain:messages:5/31d", "sender_domain:messages:-5/1h"})
         EXPECT_FALSE(parse_rate_rule(bad).has_value()) << bad;
@@ -149,6 +159,11 @@ TEST(size_cap_parse, knows_the_classes) {
     EXPECT_FALSE(parse_size_cap("vip:100").has_value());
     EXPECT_FALSE(parse_size_cap("default:").has_value());
     EXPECT_FALSE(parse_size_cap("default").has_value());
+}
+
+TEST(format_action, never_puts_control_bytes_on_the_wire) {
+    EXPECT_EQ(format_action({verdict::defer_rate, "Login a\rb\x01 is over"}),
+              "action=DEFER_IF_PERMIT 4.7.1 Login a?b? is over\n\n");
 }
 
 TEST(format_action, has_one_wire_form_per_verdict) {
