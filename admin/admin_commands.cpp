@@ -15,6 +15,7 @@ int run_verify(const std::vector<std::string>& args, context& ctx);
 int run_status(const std::vector<std::string>& args, context& ctx);
 int run_records(const std::vector<std::string>& args, context& ctx);
 int run_lint(const std::vector<std::string>& args, context& ctx);
+int run_check(const std::vector<std::string>& args, context& ctx);
 // Room for: check FROM-ADDRESS (milter), egress (policy/watch), failures (watch).
 
 namespace {
@@ -24,6 +25,8 @@ const command table[] = {
     {"status", "[--json] [DOMAIN...]", "show each domain's verification state and reasons", run_status},
     {"records", "DOMAIN", "print the DNS records the domain owner must publish (DKIM and SPF)", run_records},
     {"lint", "[--no-keys]", "validate the config, the admin file, the state file and the held keys", run_lint},
+    {"check", "FROM [--sasl LOGIN] [--client IP] [--sender SENDER]",
+     "show relaygate-milter's verdict and SMTP reply for a From: address", run_check},
 };
 
 }  // namespace
