@@ -17,6 +17,8 @@ int run_records(const std::vector<std::string>& args, context& ctx);
 int run_lint(const std::vector<std::string>& args, context& ctx);
 int run_check(const std::vector<std::string>& args, context& ctx);  // check_command.cpp (milter part)
 // Room for: egress (policy/watch), failures (watch).
+int run_check(const std::vector<std::string>& args, context& ctx);
+// Room for: check FROM-ADDRESS (milter), egress (policy/watch), failures (watch).
 
 namespace {
 
@@ -27,6 +29,7 @@ const command table[] = {
     {"lint", "[--no-keys]", "validate the config, the admin file, the state file and the held keys", run_lint},
     {"check", "FROM [--sasl LOGIN] [--client IP] [--sender SENDER]",
      "show the milter's verdict and reply for a From: address", run_check},
+     "show relaygate-milter's verdict and SMTP reply for a From: address", run_check},
 };
 
 }  // namespace
