@@ -20,10 +20,6 @@
 namespace relaygate::registry {
 
 expected<std::shared_ptr<const domain_registry>, std::string> load_snapshot(const registry_options& opts) {
-    auto admin = read_admin_file(opts.admin_file);
-    if (!admin.ok()) return unexpected(admin.summary());
-    auto states = read_state_file(opts.state_file);
-    if (!states) return unexpected(states.error());
     std::vector<std::string> own;
     own.reserve(opts.operator_domains.size());
     for (const auto& domain : opts.operator_domains) {
@@ -31,8 +27,26 @@ expected<std::shared_ptr<const domain_registry>, std::string> load_snapshot(cons
         if (!normal) return unexpected("key 'operator-domain': '" + domain + "': " + normal.error());
         own.push_back(std::move(*normal));
     }
-    return std::shared_ptr<const domain_registry>(
-        std::make_shared<domain_registry>(std::move(admin.entries), std::move(*states), std::move(own)));
+    admin_file_limits limits;
+    limits.report_duplicates = false;  // the registry's own index finds them, without a second hash table
+    auto admin = read_admin_file(opts.admin_file, limits);
+    if (!admin.ok()) return unexpected(admin.summary());
+    auto built = domain_registry::build(std::move(admin.entries), std::move(own));
+    if (!built) {
+        // The same message the admin-file parser gives: "file:line: domain: x is already defined at line n".
+        const auto& dup = built.error();
+        return unexpected(
+            admin_file_error{*dup.second.source_file, dup.second.source_line, "domain",
+                             dup.second.domain + " is already defined at line " + std::to_string(dup.first.source_line)}
+                .to_string());
+    }
+    auto reg = std::move(*built);
+    // States stream straight into the registry: no intermediate map of 1,000,000 strings.
+    auto visited = visit_state_file(opts.state_file, [&reg](std::string_view domain, const verification_status& st) {
+        reg->set_status(domain, st);  // states of domains no longer in the admin file are ignored
+    });
+    if (!visited) return unexpected(visited.error());
+    return std::shared_ptr<const domain_registry>(std::move(reg));
 }
 
 namespace {

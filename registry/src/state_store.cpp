@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -75,8 +76,15 @@ constexpr std::size_t max_text_field = 4096;
 // (forward compatibility) as long as they hold scalars.
 class state_sax : public nlohmann::json_sax<nlohmann::json> {
 public:
-    state_map states;
+    // Receives each finished domain; false = refuse it (the message is in problem).
+    using sink = std::function<bool(std::string&& domain, verification_status&& status)>;
+    state_sax(sink s, bool check_names) : sink_(std::move(s)), check_names_(check_names) {}
     std::string problem;
+    std::size_t count = 0;
+    bool fail(std::string message) {
+        if (problem.empty()) problem = std::move(message);
+        return false;
+    }
 
     bool null() override { return scalar("null"); }
     bool boolean(bool v) override {
@@ -118,12 +126,14 @@ public:
             return true;
         }
         if (depth_ == 3 && seen_domains_) {
-            auto normal = normalise_domain(key_);
-            if (!normal || *normal != key_) return fail("'" + key_ + "' is not a normalised domain name");
-            domain_ = key_;
-            auto [it, inserted] = states.try_emplace(domain_);
-            if (!inserted) return fail("domain " + domain_ + " appears twice");
-            current_ = &it->second;
+            // The registry loader skips this (an odd name simply matches no registered domain).
+            if (check_names_) {
+                auto normal = normalise_domain(key_);
+                if (!normal || *normal != key_) return fail("'" + key_ + "' is not a normalised domain name");
+            }
+            domain_ = std::move(key_);
+            status_ = verification_status{};
+            in_domain_ = true;
             has_state_ = false;
             return true;
         }
@@ -134,7 +144,12 @@ public:
         return true;
     }
     bool end_object() override {
-        if (depth_ == 3 && !has_state_) return fail("domain " + domain_ + " has no \"state\"");
+        if (depth_ == 3) {
+            if (!has_state_) return fail("domain " + domain_ + " has no \"state\"");
+            in_domain_ = false;
+            ++count;
+            if (!sink_(std::move(domain_), std::move(status_))) return false;
+        }
         if (depth_ == 1) {
             if (!version_ok_) return fail("missing or unsupported \"version\" (expected 1)");
             if (!seen_domains_) return fail("missing \"domains\"");
@@ -150,8 +165,8 @@ public:
     }
 
 private:
-    bool in_domain() const { return depth_ == 3 && current_ != nullptr; }
-    verification_status& current() { return *current_; }
+    bool in_domain() const { return depth_ == 3 && in_domain_; }
+    verification_status& current() { return status_; }
     bool number(std::int64_t v) {
         if (depth_ == 1 && key_ == "version") {
             version_ok_ = v == 1;
@@ -169,21 +184,19 @@ private:
         if (depth_ == 1 || depth_ == 3) return true;
         return fail(std::string("unexpected ") + what + " at '" + key_ + "'");
     }
-    bool fail(std::string message) {
-        if (problem.empty()) problem = std::move(message);
-        return false;
-    }
-
+    sink sink_;
+    bool check_names_;
     int depth_ = 0;
     std::string key_;
     std::string domain_;
-    verification_status* current_ = nullptr;
-    bool seen_domains_ = false, version_ok_ = false, has_state_ = false;
+    verification_status status_;
+    bool in_domain_ = false, seen_domains_ = false, version_ok_ = false, has_state_ = false;
 };
 
 template <class Input>
-expected<state_map, std::string> parse_with(Input&& input, std::string_view file_name) {
-    state_sax sax;
+expected<std::size_t, std::string> parse_with(Input&& input, std::string_view file_name, state_sax::sink sink,
+                                              bool check_names = true) {
+    state_sax sax(std::move(sink), check_names);
     bool ok = false;
     try {
         ok = nlohmann::json::sax_parse(std::forward<Input>(input), &sax);
@@ -194,7 +207,26 @@ expected<state_map, std::string> parse_with(Input&& input, std::string_view file
         return unexpected(std::string(file_name) + ": corrupt state file: " +
                           (sax.problem.empty() ? std::string("not a relaygate state file") : sax.problem));
     }
-    return std::move(sax.states);
+    return sax.count;
+}
+
+// A sink that collects into a map and refuses a domain given twice.
+state_sax::sink map_sink(state_map& states, std::string& problem) {
+    return [&states, &problem](std::string&& domain, verification_status&& status) {
+        auto [it, inserted] = states.try_emplace(std::move(domain), std::move(status));
+        if (!inserted && problem.empty()) problem = "domain " + it->first + " appears twice";
+        return inserted;
+    };
+}
+
+template <class Input>
+expected<state_map, std::string> parse_into_map(Input&& input, std::string_view file_name) {
+    state_map states;
+    std::string duplicate;
+    auto r = parse_with(std::forward<Input>(input), file_name, map_sink(states, duplicate));
+    if (!duplicate.empty()) return unexpected(std::string(file_name) + ": corrupt state file: " + duplicate);
+    if (!r) return unexpected(r.error());
+    return states;
 }
 
 std::string errno_text(const char* what, const std::string& path) {
@@ -211,16 +243,42 @@ struct fd_closer {
 }  // namespace
 
 expected<state_map, std::string> parse_state_text(std::string_view text, std::string_view file_name) {
-    return parse_with(text, file_name);
+    return parse_into_map(text, file_name);
 }
 
-expected<state_map, std::string> read_state_file(const std::string& path) {
-    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rbe"), &std::fclose);
-    if (!file) {
-        if (errno == ENOENT) return state_map{};  // never verified yet: every domain pending
+namespace {
+
+// Opens path for streaming; nullopt when it does not exist.
+expected<std::optional<std::ifstream>, std::string> open_state(const std::string& path) {
+    std::optional<std::ifstream> in(std::in_place);
+    in->open(path, std::ios::binary);
+    if (!*in) {
+        if (errno == ENOENT) return std::optional<std::ifstream>{};  // never verified yet: every domain pending
         return unexpected(errno_text("cannot open state file", path));
     }
-    return parse_with(file.get(), path);
+    return in;
+}
+
+}  // namespace
+
+expected<state_map, std::string> read_state_file(const std::string& path) {
+    auto in = open_state(path);
+    if (!in) return unexpected(in.error());
+    if (!in->has_value()) return state_map{};
+    return parse_into_map(**in, path);
+}
+
+expected<std::size_t, std::string> visit_state_file(const std::string& path, const state_visitor& each) {
+    auto in = open_state(path);
+    if (!in) return unexpected(in.error());
+    if (!in->has_value()) return std::size_t{0};
+    return parse_with(
+        **in, path,
+        [&each](std::string&& domain, verification_status&& status) {
+            each(domain, status);
+            return true;
+        },
+        /*check_names=*/false);
 }
 
 expected<bool, std::string> write_state_file(const std::string& path, const state_map& states) {

@@ -5,9 +5,11 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -23,6 +25,8 @@ extern char** environ;
 
 namespace relaygate::harness {
 namespace {
+
+std::atomic<bool> die_with_parent_default{true};
 
 exit_status decode(int wstatus) {
     if (WIFEXITED(wstatus)) return WEXITSTATUS(wstatus);
@@ -49,6 +53,8 @@ int open_output(const std::filesystem::path& path) {
 
 }  // namespace
 
+void set_die_with_parent_default(bool on) { die_with_parent_default = on; }
+
 child_process::child_process(process_spec spec) : spec_(std::move(spec)) {
     if (spec_.argv.empty()) throw std::runtime_error("child_process: empty argv");
     // Everything the child needs is prepared before fork: no allocation after it.
@@ -68,10 +74,16 @@ child_process::child_process(process_spec spec) : spec_(std::move(spec)) {
     int report[2];
     if (::pipe2(report, O_CLOEXEC) != 0) throw std::runtime_error("child_process: pipe2 failed");
     const char* cwd = spec_.working_directory.empty() ? nullptr : spec_.working_directory.c_str();
+    const bool die_with_parent = spec_.die_with_parent && die_with_parent_default.load();
+    const pid_t parent = ::getpid();
 
     pid_t pid = ::fork();
     if (pid < 0) throw std::runtime_error("child_process: fork failed");
     if (pid == 0) {
+        if (die_with_parent) {
+            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (::getppid() != parent) ::_exit(127);  // the parent died before prctl took effect
+        }
         ::setpgid(0, 0);
         sigset_t none;
         sigemptyset(&none);
@@ -81,6 +93,10 @@ child_process::child_process(process_spec spec) : spec_(std::move(spec)) {
         ::dup2(in_fd, 0);
         ::dup2(out_fd, 1);
         ::dup2(err_fd, 2);
+        // Nothing else of the test leaks into the child (sockets, gtest's death-test pipe),
+        // except the exec-error pipe, which is close-on-exec anyway.
+        if (report[1] > 3) ::close_range(3, static_cast<unsigned>(report[1]) - 1, 0);
+        ::close_range(static_cast<unsigned>(report[1]) + 1, ~0U, 0);
         if (cwd != nullptr && ::chdir(cwd) != 0) {
             int e = errno;
             [[maybe_unused]] auto n = ::write(report[1], &e, sizeof e);

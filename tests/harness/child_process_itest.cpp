@@ -48,6 +48,24 @@ TEST(ChildProcess, StopAlsoEndsGrandchildrenInItsProcessGroup) {
     EXPECT_TRUE(wait_until([&] { return !pid_alive(grandchild); }, 5s));
 }
 
+TEST(ChildProcess, ChildrenDieWithATestProcessThatIsKilled) {
+    temp_dir dir("cp");
+    const auto pidfile = dir / "sleeper.pid";
+    // The death-test child stands in for a crashing test: it starts a child_process and is
+    // SIGKILLed, so no destructor runs. PR_SET_PDEATHSIG must still take the sleeper down.
+    EXPECT_EXIT(
+        {
+            child_process sleeper(process_spec{.argv = {"sleep", "300"}});
+            write_file(pidfile, std::to_string(sleeper.pid()));
+            ::raise(SIGKILL);
+        },
+        testing::KilledBySignal(SIGKILL), "");
+    const std::string text = read_file(pidfile);
+    ASSERT_FALSE(text.empty());
+    const pid_t sleeper = std::stoi(text);
+    EXPECT_TRUE(wait_until([&] { return !pid_alive(sleeper); }, 5s));
+}
+
 TEST(ChildProcess, WaitForExitIsBoundedAndReportsTheExitCode) {
     child_process slow(process_spec{.argv = {"sleep", "300"}});
     EXPECT_FALSE(slow.wait_for_exit(100ms));

@@ -150,7 +150,8 @@ dns_server::dns_server(std::vector<std::string> zone_files, std::uint16_t port, 
     if (mkdtemp(tmpl) == nullptr) throw std::runtime_error("dns_server: mkdtemp failed");
     work_dir_ = tmpl;
     for (auto& f : zone_files) {
-        if (f.find('/') == std::string::npos) f = testdata_dir() + "/" + f;
+        // unbound chdirs to its work dir, so every path it includes must be absolute.
+        f = f.find('/') == std::string::npos ? testdata_dir() + "/" + f : fs::absolute(f).string();
         if (!fs::exists(f)) {
             fs::remove_all(work_dir_);
             throw std::runtime_error("dns_server: zone file not found: " + f);

@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <filesystem>
+
 #include "relaygate/registry/dns_resolver.hpp"
 
 namespace relaygate::harness {
@@ -133,6 +135,20 @@ TEST(dns_server, starts_on_a_given_port_and_stops_by_pid) {
     server.stop();
     EXPECT_NE(kill(pid, 0), 0);  // reaped: the PID is gone
     server.stop();               // idempotent
+}
+
+TEST(dns_server, takes_zone_file_paths_relative_to_the_current_directory) {
+    auto previous = std::filesystem::current_path();
+    std::filesystem::current_path(dns_server::testdata_dir());
+    try {
+        dns_server server({"./harness.conf"});
+        std::filesystem::current_path(previous);
+        dns::resolver r({.forwarders = {server.forwarder()}});
+        EXPECT_EQ(r.resolve("host.fixture.test", rr_type::a).result, status::ok);
+    } catch (...) {
+        std::filesystem::current_path(previous);
+        throw;
+    }
 }
 
 TEST(dns_server, rejects_a_missing_zone_file_loudly) {

@@ -1,6 +1,7 @@
 // free_port.cpp: picks a random port in 20000-32767 that binds on INADDR_ANY
 // (so it is free on every local address) and that no other relaygate test
-// process holds the lock file for; the lock stays held until we exit.
+// process holds the lock file for; the lock stays held until we exit. Free
+// for TCP and UDP alike (a DNS server needs both).
 #include "relaygate/harness/free_port.hpp"
 
 #include <fcntl.h>
@@ -18,8 +19,8 @@
 namespace relaygate::harness {
 namespace {
 
-bool binds(std::uint16_t port) {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+bool binds(int type, std::uint16_t port) {
+    int fd = ::socket(AF_INET, type | SOCK_CLOEXEC, 0);
     if (fd < 0) return false;
     sockaddr_in sa{};
     sa.sin_family = AF_INET;
@@ -53,7 +54,7 @@ std::uint16_t free_port() {
     std::uniform_int_distribution<int> dist(20000, 32767);
     for (int attempt = 0; attempt < 500; ++attempt) {
         auto port = static_cast<std::uint16_t>(dist(rng));
-        if (binds(port) && reserve(port)) return port;
+        if (binds(SOCK_STREAM, port) && binds(SOCK_DGRAM, port) && reserve(port)) return port;
     }
     throw std::runtime_error("free_port: no free port in 20000-32767 after 500 tries");
 }

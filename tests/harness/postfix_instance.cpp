@@ -84,9 +84,21 @@ postfix_instance::~postfix_instance() {
     stop();
 }
 
+// Postfix's daemons run as user postfix: every parent of the dir must be searchable by others.
+static void require_searchable(const std::filesystem::path& dir) {
+    for (auto p = dir; !p.empty() && p != p.root_path(); p = p.parent_path()) {
+        auto perms = std::filesystem::status(p).permissions();
+        if ((perms & std::filesystem::perms::others_exec) == std::filesystem::perms::none) {
+            throw std::runtime_error("postfix_instance: user postfix cannot enter " + p.string() +
+                                     " (no o+x); use a directory like /tmp/x with mode 0755");
+        }
+    }
+}
+
 void postfix_instance::write_config() {
     const auto etc = config_dir();
     std::filesystem::create_directories(etc);
+    require_searchable(dir_);
     std::filesystem::create_directories(queue_dir());  // data_directory must NOT exist: Postfix creates it
     const std::string d = dir_.string();
     std::vector<std::string> lines = {

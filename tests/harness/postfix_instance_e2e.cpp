@@ -6,6 +6,7 @@
 #include "relaygate/harness/netns.hpp"
 #include "relaygate/harness/postfix_instance.hpp"
 #include "relaygate/harness/smtp_sink.hpp"
+#include "relaygate/harness/smtp_source.hpp"
 #include "relaygate/harness/swaks.hpp"
 
 namespace relaygate::harness {
@@ -84,6 +85,59 @@ TEST_F(PostfixInstance, SinkThatRejectsRcptMakesPostfixBounceWithItsReply) {
     EXPECT_TRUE(
         postfix.wait_for_log("to=<dave@gmail.test>.*dsn=5\\.7\\.1, status=bounced .*client blocked using zen.example"));
     EXPECT_TRUE(sink.messages().empty());
+}
+
+TEST_F(PostfixInstance, DeliversMessagesFromSmtpSource) {
+    smtp_sink sink;
+    postfix_instance postfix(postfix_options{.relayhost = sink.nexthop()});
+
+    auto r = smtp_source_send(
+        {.port = postfix.smtp_port(), .messages = 3, .from = "bulk@brand.test", .to = "eve@outlook.test"});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+
+    ASSERT_TRUE(sink.wait_for_messages(3));
+    for (const auto& m : sink.messages()) {
+        EXPECT_EQ(m.mail_from, "bulk@brand.test");
+        EXPECT_EQ(m.rcpts, std::vector<std::string>{"eve@outlook.test"});
+        EXPECT_EQ(m.header("Subject"), "relaygate smtp-source");
+    }
+    EXPECT_TRUE(postfix.wait_for_log("to=<eve@outlook.test>, relay=127\\.0\\.0\\.1.*status=sent", 30s, 3));
+}
+
+TEST_F(PostfixInstance, HeldMessageIsListedThenReleasedAndFlushed) {
+    smtp_sink sink;
+    postfix_options options{.relayhost = sink.nexthop()};
+    options.files = {{"header_checks", "/^Subject: .*HOLDME/ HOLD\n"}};
+    options.main("header_checks = regexp:$config_directory/header_checks");  // Postfix expands $config_directory
+    postfix_instance postfix(options);
+
+    auto sent = swaks_send({.port = postfix.smtp_port(), .headers = {"Subject: please HOLDME"}});
+    ASSERT_EQ(sent.exit_code, 0) << sent.transcript;
+    const auto id = sent.queue_id();
+    ASSERT_TRUE(postfix.wait_for_log(id + ": hold: header Subject: please HOLDME"));
+    EXPECT_NE(postfix.queue_listing().find(id + "!"), std::string::npos) << postfix.queue_listing();  // ! = on hold
+    EXPECT_FALSE(postfix.wait_queue_empty(300ms));
+
+    ASSERT_EQ(postfix.postsuper({"-H", id}).exit_code, 0);
+    postfix.flush();
+    ASSERT_TRUE(sink.wait_for_messages(1));
+    EXPECT_TRUE(postfix.wait_for_log(id + ": .*status=sent"));
+    EXPECT_TRUE(postfix.wait_queue_empty());
+}
+
+TEST_F(PostfixInstance, StopLeavesNoProcessOfTheInstance) {
+    std::string mail_config;
+    pid_t master = -1;
+    {
+        postfix_instance postfix;
+        mail_config = "MAIL_CONFIG=" + postfix.config_dir().string();
+        master = postfix.master_pid();
+        ASSERT_TRUE(pid_alive(master));
+        ASSERT_EQ(swaks_send({.port = postfix.smtp_port(), .to = {"x@gmail.test"}}).exit_code, 0);  // spawns smtpd
+        EXPECT_GE(pids_with_environment(mail_config).size(), 3u);  // master, qmgr, pickup, smtpd, ...
+    }
+    EXPECT_FALSE(pid_alive(master));
+    EXPECT_TRUE(pids_with_environment(mail_config).empty());
 }
 
 }  // namespace

@@ -33,7 +33,8 @@ TEST(admin_file, parses_every_field_of_a_full_line) {
     ASSERT_EQ(e.client_networks.size(), 3u);
     EXPECT_EQ(e.client_networks[1].to_string(), "2001:db8::/32");
     EXPECT_EQ(e.client_networks[2].to_string(), "198.51.100.7/32");
-    EXPECT_EQ(e.source_file, "domains.conf");
+    ASSERT_NE(e.source_file, nullptr);
+    EXPECT_EQ(*e.source_file, "domains.conf");
     EXPECT_EQ(e.source_line, 3);
 }
 
@@ -202,7 +203,8 @@ TEST_F(admin_file_on_disk, reads_across_chunk_boundaries_like_text) {
     EXPECT_EQ(from_file.entries.size(), 30000u);
     EXPECT_EQ(from_file.entries.back().domain, "d29999.example");
     EXPECT_EQ(from_file.entries.back().source_line, 30000);
-    EXPECT_EQ(from_file.entries.back().source_file, path);
+    EXPECT_EQ(*from_file.entries.back().source_file, path);
+    EXPECT_EQ(from_file.entries.front().source_file, from_file.entries.back().source_file) << "one shared copy";
 }
 
 TEST_F(admin_file_on_disk, an_overlong_line_is_reported_and_the_rest_still_parsed) {
@@ -227,6 +229,20 @@ TEST_F(admin_file_on_disk, file_size_limit_holds) {
     auto r = read_admin_file(path, limits);
     ASSERT_EQ(r.errors.size(), 1u);
     EXPECT_NE(r.errors[0].message.find("larger than 100 bytes"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace relaygate::registry
+
+namespace relaygate::registry {
+namespace {
+
+TEST(admin_file, the_shipped_example_is_valid) {
+    auto r = read_admin_file(RELAYGATE_SOURCE_DIR "/postfix-conf/domains.conf.example");
+    ASSERT_TRUE(r.ok()) << r.summary();
+    ASSERT_EQ(r.entries.size(), 4u);
+    EXPECT_EQ(r.entries[2].domain, "xn--bcher-kva.example");
+    EXPECT_EQ(r.entries[2].client_networks.size(), 2u);
 }
 
 }  // namespace

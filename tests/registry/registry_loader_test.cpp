@@ -78,6 +78,13 @@ TEST_F(registry_loader_files, errors_name_file_line_and_field) {
     EXPECT_EQ(snap.error(), opts.admin_file + ":3: key: 'relative': must be an absolute path");
 }
 
+TEST_F(registry_loader_files, duplicates_name_both_lines) {
+    write_admin(domains(3) + "# again\nD1.Example. selector=s2 key=/k owner=o\n");
+    auto snap = load_snapshot(opts);
+    ASSERT_FALSE(snap);
+    EXPECT_EQ(snap.error(), opts.admin_file + ":5: domain: d1.example is already defined at line 2");
+}
+
 TEST_F(registry_loader_files, a_corrupt_state_file_fails_the_load) {
     write_admin(domains(2));
     std::ofstream(opts.state_file) << "{";

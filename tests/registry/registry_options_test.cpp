@@ -151,3 +151,24 @@ TEST(registry_options, command_line_values_are_validated_too) {
 
 }  // namespace
 }  // namespace relaygate::registry
+
+namespace relaygate::registry {
+namespace {
+
+TEST(registry_options, the_shipped_example_is_valid) {
+    const std::string path = RELAYGATE_SOURCE_DIR "/postfix-conf/relaygate.conf.example";
+    registry_options opts;
+    po::options_description desc;
+    add_registry_options(desc, opts);
+    po::variables_map vm;
+    auto r = parse_config_file(path, desc, vm, {"milter", "policy", "watch"});
+    ASSERT_TRUE(r) << r.error();
+    po::notify(vm);
+    auto v = validate(opts, path);
+    ASSERT_TRUE(v) << v.error();
+    EXPECT_EQ(opts.all_outbound_ips().size(), 7u);
+    EXPECT_EQ(opts.grace_period, std::chrono::hours(24));
+}
+
+}  // namespace
+}  // namespace relaygate::registry

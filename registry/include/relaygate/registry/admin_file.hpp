@@ -27,6 +27,7 @@ struct admin_file_limits {
     std::size_t max_logins = 64;    // per domain
     std::size_t max_networks = 64;  // per domain
     std::size_t max_errors = 50;    // parsing continues to collect up to this many errors, then stops
+    bool report_duplicates = true;  // load_snapshot turns this off: domain_registry::build finds them with its index
 };
 
 struct admin_file_error {

@@ -13,11 +13,13 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "relaygate/registry/expected.hpp"
 #include "relaygate/registry/ip_network.hpp"
 
 namespace relaygate::registry {
@@ -31,7 +33,9 @@ struct domain_entry {
     std::string owner;                        // account / contact, free text
     std::vector<std::string> sasl_logins;     // who may use it; empty = no login restriction
     std::vector<ip_network> client_networks;  // from where; empty = no network restriction
-    std::string source_file;                  // where it was defined, for messages
+    // Where it was defined, for messages. Shared by every entry of one file (one
+    // copy of the path, not a million); may be null for entries built in code.
+    std::shared_ptr<const std::string> source_file;
     int source_line = 0;
 };
 
@@ -50,8 +54,20 @@ struct verification_status {
 class domain_registry {
 public:
     domain_registry() = default;
+    // Throws std::logic_error on a duplicate domain (loaders use build(), which reports it).
     domain_registry(std::vector<domain_entry> entries, std::unordered_map<std::string, verification_status> states,
                     std::vector<std::string> operator_domains);
+
+    // Two entries with the same domain (copies, for the message naming both lines).
+    struct duplicate_domain {
+        domain_entry first, second;
+    };
+    // For loaders: builds a registry with every domain pending; a duplicate is reported, not thrown.
+    static expected<std::shared_ptr<domain_registry>, duplicate_domain> build(
+        std::vector<domain_entry> entries, std::vector<std::string> operator_domains);
+    // For loaders, before the snapshot is published (it is const afterwards): sets the status of
+    // a registered domain. Returns false when the domain is not registered.
+    bool set_status(std::string_view domain, const verification_status& status);
 
     // The entry for a normalised domain, or nullptr. Exact match only.
     const domain_entry* find(std::string_view domain) const;
@@ -65,9 +81,24 @@ public:
     std::size_t size() const { return entries_.size(); }
 
 private:
+    // Compact per-entry status (32 bytes); the reason strings live in reasons_ only when present,
+    // so 1,000,000 verified domains cost 32 MB, not a hash map of strings.
+    struct compact_status {
+        std::int64_t last_checked = 0, verified_since = 0, failing_since = 0;
+        std::uint32_t reason = 0;  // 1-based index into reasons_; 0 = none
+        verification_state state = verification_state::pending;
+        bool temporary_failure = false;
+    };
+    static_assert(sizeof(verification_state) <= 4);
+
+    std::optional<duplicate_domain> try_build_index();       // fills slots_ and status_; reports a duplicate
+    std::size_t position_of(std::string_view domain) const;  // index into entries_, or npos
+
     std::vector<domain_entry> entries_;
-    std::unordered_map<std::string_view, std::size_t> index_;  // views into entries_[i].domain
-    std::unordered_map<std::string, verification_status> states_;
+    // Open-addressing hash table: (hash high 32 bits << 32) | (position + 1); 0 = empty slot.
+    std::vector<std::uint64_t> slots_;
+    std::vector<compact_status> status_;                        // parallel to entries_
+    std::vector<std::pair<std::string, std::string>> reasons_;  // reason_code, reason_text
     std::vector<std::string> operator_domains_;
 };
 

@@ -46,8 +46,9 @@ struct spf_ip_result {
 
 struct dmarc_result {
     bool present = false;
-    std::string policy;  // "none" / "quarantine" / "reject" / "" when absent
-    std::string record;  // the TXT as published
+    std::string policy;      // "none" / "quarantine" / "reject" / "" when absent
+    std::string record;      // the TXT as published
+    bool temporary = false;  // the lookup failed (SERVFAIL/timeout): presence unknown
 };
 
 struct domain_report {
@@ -55,9 +56,10 @@ struct domain_report {
     dkim_result dkim;
     std::vector<spf_ip_result> spf;  // one per outbound IP, in order
     dmarc_result dmarc;
-    bool verified() const;          // dkim match and every SPF pass
-    bool temporary() const;         // not verified, and some failing part is temporary (DNS)
-    std::string reason_code() const;  // first failing part: "dkim_no_record", "spf_fail", ...; "" when verified
+    bool verified() const;   // dkim match and every SPF pass
+    bool temporary() const;  // not verified, and every failing part is temporary (DNS): never demote on it
+    // The first definitive failure (DKIM, then SPF in IP order), else the first temporary one:
+    std::string reason_code() const;  // "dkim_no_record", "spf_fail", "spf_temperror", ...; "" when verified
     std::string reason_text() const;  // e.g. "no DKIM key at s1._domainkey.example.com"
 };
 
@@ -71,7 +73,8 @@ public:
 
     // Verifies one domain; blocking, bounded by the resolver's timeouts.
     domain_report verify(const domain_entry& entry);
-    // Verifies many with queries in flight concurrently (up to `parallel` domains at once).
+    // Verifies many with queries in flight concurrently (up to `parallel` domains at once,
+    // on that many threads incl. the caller's). Reports come back in the order of entries.
     std::vector<domain_report> verify_all(const std::vector<domain_entry>& entries, unsigned parallel = 64);
 
 private:

@@ -10,6 +10,8 @@ namespace relaygate {
 
 template <class E>
 struct unexpected {
+    // A constructor, not an aggregate: clang 14 (the fuzz build) has no parenthesised aggregate init.
+    explicit unexpected(E e) : error(std::move(e)) {}
     E error;
 };
 template <class E>

@@ -31,8 +31,8 @@ public:
     registry_reloader(const registry_reloader&) = delete;
     registry_reloader& operator=(const registry_reloader&) = delete;
 
-    void request_reload();         // async-signal-safe: sets a flag the thread picks up
-    bool reload_now();             // synchronous; true when a new snapshot was published
+    void request_reload();             // async-signal-safe: sets a flag the thread picks up
+    bool reload_now();                 // synchronous; true when a new snapshot was published
     std::uint64_t generation() const;  // number of snapshots published so far
 
 private:

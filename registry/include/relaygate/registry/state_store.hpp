@@ -28,6 +28,11 @@ expected<state_map, std::string> parse_state_text(std::string_view text, std::st
 
 // Reads the file; a missing file is an empty map (all pending), an unreadable or corrupt one an error.
 expected<state_map, std::string> read_state_file(const std::string& path);
+// Streams the file without building a map: each(domain, status) per domain, in file order
+// (a domain given twice is passed twice; names are not re-normalised). Missing file = no
+// calls. Returns the count.
+using state_visitor = std::function<void(std::string_view domain, const verification_status& status)>;
+expected<std::size_t, std::string> visit_state_file(const std::string& path, const state_visitor& each);
 // Replaces the file atomically; readers see the old or the new file, never a mix.
 expected<bool, std::string> write_state_file(const std::string& path, const state_map& states);
 // Locks <path>.lock, reads, lets change() edit the map, writes it back atomically.

@@ -23,7 +23,14 @@ struct process_spec {
     std::filesystem::path stdout_path;        // empty: /dev/null; appended to
     std::filesystem::path stderr_path;        // empty: /dev/null; may equal stdout_path
     std::filesystem::path working_directory;  // empty: ours
+    // SIGKILL the child when the thread that started it dies (PR_SET_PDEATHSIG), so a
+    // crashed or killed test cannot leak it. Create fixtures on the test's main thread.
+    bool die_with_parent = true;
 };
+
+// harness_ctl turns die_with_parent off for everything it starts: it exits right
+// after starting a daemon that must keep running.
+void set_die_with_parent_default(bool on);
 
 // Exit status as a shell reports it: the exit code, or 128 + signal number.
 using exit_status = int;

@@ -1,0 +1,68 @@
+// admin_command.hpp: the shape of a relaygate-admin subcommand. Each command
+// lives in admin/<name>_command.cpp and is one row of the table in
+// admin_commands.cpp; main.cpp parses the global options (config file +
+// registry keys) into a context and dispatches by name. Exit codes are shared.
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "relaygate/registry/domain_registry.hpp"
+#include "relaygate/registry/registry_options.hpp"
+
+namespace relaygate::admin {
+
+// Documented in docs/admin.md and in `relaygate-admin --help`.
+enum exit_code : int {
+    exit_ok = 0,            // done; every domain asked about is verified / the files are valid
+    exit_not_verified = 1,  // some domain is not verified (failed or pending), or would be rejected
+    exit_usage = 2,         // bad command line, config, admin file or state file
+    exit_temporary = 3,     // only temporary failures (DNS, state file I/O): try again later
+};
+
+struct context {
+    registry::registry_options opts;   // validated
+    std::string config_file;           // the config read, "" when none
+    bool config_from_default = false;  // config_file is the default path and did not exist
+    std::ostream& out;
+    std::ostream& err;
+    std::function<std::int64_t()> now;  // unix seconds (injected for tests of the commands)
+};
+
+struct command {
+    std::string_view name;
+    std::string_view synopsis;  // after the name, e.g. "[DOMAIN...]"
+    std::string_view summary;   // one line for the command list
+    int (*run)(const std::vector<std::string>& args, context& ctx);
+};
+
+// The dispatch table (admin_commands.cpp), in the order `--help` lists them.
+std::span<const command> commands();
+const command& command_named(std::string_view name);  // a row of the table; throws when absent
+
+// Parses a command's arguments with desc (adds --help) and positional names.
+// Returns an exit code to stop with (help printed = exit_ok, error = exit_usage) or nullopt to run.
+std::optional<int> parse_command_line(const command& cmd, const std::vector<std::string>& args,
+                                      boost::program_options::options_description desc,
+                                      const boost::program_options::positional_options_description& positional,
+                                      boost::program_options::variables_map& vm, context& ctx);
+
+// Loads the snapshot (admin file + state) or prints why not ("relaygate-admin: file:line: ...").
+std::shared_ptr<const registry::domain_registry> load_or_report(context& ctx);
+
+// Normalises each DOMAIN argument and checks it is registered; prints the problem and returns nullopt otherwise.
+std::optional<std::vector<const registry::domain_entry*>> select_domains(const registry::domain_registry& reg,
+                                                                         const std::vector<std::string>& names,
+                                                                         context& ctx);
+
+std::string format_time(std::int64_t unix_seconds);  // "2026-12-01T18:00:00Z", "never" for 0
+
+}  // namespace relaygate::admin

@@ -1,0 +1,109 @@
+// admin_commands.cpp: the dispatch table of relaygate-admin, and the helpers
+// every command shares (argument parsing with --help, loading the snapshot,
+// selecting domains). Adding a command = a new <name>_command.cpp + one row here.
+#include <ctime>
+#include <iostream>
+#include <stdexcept>
+
+#include "admin_command.hpp"
+#include "relaygate/registry/domain_name.hpp"
+#include "relaygate/registry/registry_loader.hpp"
+
+namespace relaygate::admin {
+
+int run_verify(const std::vector<std::string>& args, context& ctx);
+int run_status(const std::vector<std::string>& args, context& ctx);
+int run_records(const std::vector<std::string>& args, context& ctx);
+int run_lint(const std::vector<std::string>& args, context& ctx);
+// Room for: check FROM-ADDRESS (milter), egress (policy/watch), failures (watch).
+
+namespace {
+
+const command table[] = {
+    {"verify", "[DOMAIN...]", "verify domains against DNS now (all when none given) and record the result", run_verify},
+    {"status", "[--json] [DOMAIN...]", "show each domain's verification state and reasons", run_status},
+    {"records", "DOMAIN", "print the DNS records the domain owner must publish (DKIM and SPF)", run_records},
+    {"lint", "[--no-keys]", "validate the config, the admin file, the state file and the held keys", run_lint},
+};
+
+}  // namespace
+
+std::span<const command> commands() { return table; }
+
+const command& command_named(std::string_view name) {
+    for (const auto& c : table) {
+        if (c.name == name) return c;
+    }
+    throw std::logic_error("relaygate-admin: no command " + std::string(name));
+}
+
+std::optional<int> parse_command_line(const command& cmd, const std::vector<std::string>& args,
+                                      boost::program_options::options_description desc,
+                                      const boost::program_options::positional_options_description& positional,
+                                      boost::program_options::variables_map& vm, context& ctx) {
+    namespace po = boost::program_options;
+    desc.add_options()("help,h", "print this help");
+    auto usage = [&](std::ostream& os) {
+        os << "usage: relaygate-admin [GLOBAL OPTIONS] " << cmd.name << " " << cmd.synopsis << "\n"
+           << cmd.summary << "\n\n"
+           << desc;
+    };
+    try {
+        po::store(po::command_line_parser(args).options(desc).positional(positional).run(), vm);
+        if (vm.count("help")) {
+            usage(ctx.out);
+            return exit_ok;
+        }
+        po::notify(vm);
+    } catch (const po::error& e) {
+        ctx.err << "relaygate-admin " << cmd.name << ": " << e.what() << "\n";
+        usage(ctx.err);
+        return exit_usage;
+    }
+    return std::nullopt;
+}
+
+std::shared_ptr<const registry::domain_registry> load_or_report(context& ctx) {
+    auto snap = registry::load_snapshot(ctx.opts);
+    if (!snap) {
+        ctx.err << "relaygate-admin: " << snap.error() << "\n";
+        return nullptr;
+    }
+    return *snap;
+}
+
+std::optional<std::vector<const registry::domain_entry*>> select_domains(const registry::domain_registry& reg,
+                                                                         const std::vector<std::string>& names,
+                                                                         context& ctx) {
+    std::vector<const registry::domain_entry*> selected;
+    if (names.empty()) {
+        for (const auto& e : reg.entries()) selected.push_back(&e);
+        return selected;
+    }
+    for (const auto& name : names) {
+        auto normal = registry::normalise_domain(name);
+        if (!normal) {
+            ctx.err << "relaygate-admin: '" << name << "': " << normal.error() << "\n";
+            return std::nullopt;
+        }
+        const auto* entry = reg.find(*normal);
+        if (entry == nullptr) {
+            ctx.err << "relaygate-admin: " << *normal << " is not registered in " << ctx.opts.admin_file << "\n";
+            return std::nullopt;
+        }
+        selected.push_back(entry);
+    }
+    return selected;
+}
+
+std::string format_time(std::int64_t unix_seconds) {
+    if (unix_seconds == 0) return "never";
+    std::time_t t = static_cast<std::time_t>(unix_seconds);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+}  // namespace relaygate::admin

@@ -1,0 +1,49 @@
+// milter_config.hpp: relaygate-milter's typed configuration — one struct with
+// its defaults here, read by Boost.Program_options from the command line and
+// an optional config file (--config), plus the shared registry keys
+// (add_registry_options). Errors name the file, line and key. Called by main().
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "relaygate/milter/decision.hpp"
+#include "relaygate/registry/expected.hpp"
+#include "relaygate/registry/log.hpp"
+#include "relaygate/registry/registry_options.hpp"
+
+namespace relaygate::milter {
+
+struct operator_key_spec {
+    std::string domain;    // normalised operator domain (d=)
+    std::string selector;  // s=
+    std::string key_path;  // PEM private key
+};
+
+struct milter_config {
+    std::string config_file;                                 // --config; "" = command line only
+    std::string socket = "unix:/run/relaygate/milter.sock";  // libmilter spec: unix:/path or inet:PORT@127.0.0.1
+    std::string user;                                        // run as this user after opening the socket; "" = stay
+    unsigned socket_mode = 0660;                             // permissions of a unix socket (Postfix must reach it)
+    enforcement_mode mode = enforcement_mode::reject;        // reject | tempfail | tag
+    missing_from_policy missing_from = missing_from_policy::reject;  // a message without From:
+    bool signing = true;                                             // DKIM-sign mail of verified customer domains
+    std::vector<operator_key_spec> operator_keys;                    // optional keys for operator domains
+    std::string rejection_log = "/var/log/relaygate/milter-rejections.log";  // JSON lines; "" = none
+    log::sink log_sink = log::sink::syslog;                                  // syslog | stderr | both
+    log::level log_level = log::level::info;                                 // debug | info | notice | warning | error
+    unsigned milter_timeout = 300;        // seconds libmilter waits on the MTA (smfi_settimeout)
+    from_header_limits limits;            // per From/Sender header
+    registry::registry_options registry;  // shared keys: admin-file, state-file, operator-domain, ...
+};
+
+struct config_result {
+    enum class outcome { run, help, error } what = outcome::run;
+    milter_config config;
+    std::string text;  // help text or the error (file:line: key 'k': message)
+};
+
+config_result parse_milter_config(int argc, const char* const argv[]);
+
+}  // namespace relaygate::milter

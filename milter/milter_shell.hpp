@@ -1,0 +1,34 @@
+// milter_shell.hpp: the only libmilter code of relaygate-milter. Callbacks are
+// trampolines: session from smfi_getpriv, C arguments to strings, the pure
+// core (decide, message_log, dkim_signer), one apply() at end of message.
+// Called by main() after configuration; returns smfi_main's result.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+#include "relaygate/milter/dkim_signer.hpp"
+#include "relaygate/milter/milter_config.hpp"
+#include "relaygate/milter/rejection_log.hpp"
+#include "relaygate/registry/domain_registry.hpp"
+
+namespace relaygate::milter {
+
+struct milter_runtime {
+    const milter_config* config = nullptr;
+    registry::registry_handle* registry = nullptr;
+    dkim_signer* signer = nullptr;  // nullptr when signing is off
+    rejection_log* rejections = nullptr;
+    std::function<std::int64_t()> clock;  // unix seconds
+    std::function<void()> on_sighup;      // reload the registry, reopen the rejection log
+};
+
+// Registers the callbacks, opens the socket (removing a stale one), applies
+// socket permissions and the run-as user, and runs until SIGTERM/SIGINT.
+// Returns 0 on a clean stop, 1 when the milter could not start.
+int run_milter(milter_runtime& runtime);
+
+// Shuts down every listening socket of the process so libmilter's poll() wakes at once (on stop only).
+void wake_listener();
+
+}  // namespace relaygate::milter

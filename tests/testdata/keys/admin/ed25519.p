@@ -1,0 +1,1 @@
+PZ/Pxjll+w95duVk6psoO2S7Xd5ALC6yiitdUi1qlv0=

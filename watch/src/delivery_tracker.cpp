@@ -1,0 +1,172 @@
+// delivery_tracker.cpp: per queue id state machine over the log records (see
+// delivery_tracker.hpp). A message is forgotten at "removed" or when
+// max_queue_ids newer ones have arrived.
+#include "relaygate/watch/delivery_tracker.hpp"
+
+#include <algorithm>
+
+namespace relaygate::watch {
+namespace {
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+    return out;
+}
+
+}  // namespace
+
+bool transport_map::add(std::string_view spec) {
+    const auto eq = spec.find('=');
+    if (eq == std::string_view::npos || eq == 0) return false;
+    const std::string_view value = spec.substr(eq + 1);
+    const auto c1 = value.find(',');
+    if (c1 == std::string_view::npos) return false;
+    const auto c2 = value.find(',', c1 + 1);
+    if (c2 == std::string_view::npos) return false;
+    transport_info info{std::string(value.substr(0, c1)), std::string(value.substr(c1 + 1, c2 - c1 - 1)),
+                        std::string(value.substr(c2 + 1))};
+    if (info.transport.empty() || info.family.empty()) return false;
+    by_service_[std::string(spec.substr(0, eq))] = std::move(info);
+    return true;
+}
+
+transport_info transport_map::lookup(std::string_view service, std::string_view program) const {
+    if (const auto it = by_service_.find(service); it != by_service_.end()) return it->second;
+    return {std::string(program), "other", ""};
+}
+
+std::string sender_domain(std::string_view sender) {
+    const auto at = sender.rfind('@');
+    if (at == std::string_view::npos) return {};
+    return lower(sender.substr(at + 1));
+}
+
+delivery_tracker::delivery_tracker(tracker_options options, transport_map transports)
+    : options_(options), transports_(std::move(transports)) {}
+
+delivery_tracker::message& delivery_tracker::entry(std::string_view queue_id) {
+    auto [it, inserted] = messages_.try_emplace(std::string(queue_id));
+    if (inserted) {
+        order_.emplace_back(queue_id);
+        while (messages_.size() > options_.max_queue_ids && !order_.empty()) {
+            messages_.erase(order_.front());
+            order_.pop_front();
+        }
+        // The deque may hold ids already removed: trim it when it grows far beyond the map.
+        if (order_.size() > 2 * options_.max_queue_ids + 16) {
+            std::deque<std::string> kept;
+            for (auto& id : order_) {
+                if (messages_.count(id)) kept.push_back(std::move(id));
+            }
+            order_.swap(kept);
+        }
+        return messages_[std::string(queue_id)];
+    }
+    return it->second;
+}
+
+failure_record delivery_tracker::make_failure(const maillog_record& r, const message& m, const transport_info& t,
+                                              reply_class cls) const {
+    return failure_record{.time = r.time,
+                          .queue_id = std::string(r.queue_id),
+                          .message_id = m.message_id,
+                          .sender = m.sender,
+                          .recipient = std::string(r.to),
+                          .family = t.family,
+                          .transport = t.transport,
+                          .status = std::string(to_string(r.status)),
+                          .dsn = std::string(r.dsn),
+                          .reply = std::string(r.reply),
+                          .cls = std::string(to_string(cls))};
+}
+
+observation delivery_tracker::observe(const maillog_record& r) {
+    observation out;
+    if (r.queue_id.empty()) return out;
+    switch (r.kind) {
+        case line_kind::message_id:
+            entry(r.queue_id).message_id = std::string(r.message_id);
+            return out;
+        case line_kind::qmgr_from: {
+            auto& m = entry(r.queue_id);
+            m.sender = std::string(r.from);
+            m.sender_known = true;
+            return out;
+        }
+        case line_kind::qmgr_removed:
+            messages_.erase(std::string(r.queue_id));
+            return out;
+        case line_kind::qmgr_expired: {
+            auto& m = entry(r.queue_id);
+            if (!m.sender_known) m.sender = std::string(r.from);
+            for (auto& [rcpt, p] : m.deferred) {
+                failure_record f = p.last;
+                f.time = r.time;
+                f.status = "expired";
+                f.sender = m.sender;
+                f.message_id = m.message_id;
+                out.failures.push_back(std::move(f));
+            }
+            m.deferred.clear();
+            return out;
+        }
+        case line_kind::delivery:
+            break;
+        case line_kind::other:
+            return out;
+    }
+    auto& m = entry(r.queue_id);
+    const transport_info t = transports_.lookup(r.service, r.program);
+    const reply_class cls = classify_reply(r.status, r.dsn, r.reply);
+    out.event = delivery_event{.queue_id = std::string(r.queue_id),
+                               .family = t.family,
+                               .transport = t.transport,
+                               .sender_domain = sender_domain(m.sender),
+                               .status = r.status,
+                               .cls = cls};
+    const std::string rcpt(r.to);
+    switch (r.status) {
+        case delivery_status::sent:
+            m.deferred.erase(rcpt);
+            out.delivered = make_failure(r, m, t, cls);
+            break;
+        case delivery_status::deferred: {
+            auto& p = m.deferred[rcpt];
+            p.last = make_failure(r, m, t, cls);
+            if (!p.ledgered && r.delay >= options_.long_deferred_seconds) {
+                p.ledgered = true;
+                out.failures.push_back(p.last);
+            }
+            break;
+        }
+        case delivery_status::bounced:
+        case delivery_status::expired:
+        case delivery_status::undeliverable:
+            m.deferred.erase(rcpt);
+            out.failures.push_back(make_failure(r, m, t, cls));
+            break;
+    }
+    return out;
+}
+
+std::vector<std::string> delivery_tracker::deferred_queue_ids(std::string_view family) const {
+    std::vector<std::string> ids;
+    for (const auto& [id, m] : messages_) {
+        const bool match = std::any_of(m.deferred.begin(), m.deferred.end(),
+                                       [&](const auto& kv) { return kv.second.last.family == family; });
+        if (match) ids.push_back(id);
+    }
+    std::sort(ids.begin(), ids.end());
+    return ids;
+}
+
+}  // namespace relaygate::watch
+
+namespace relaygate::watch {
+
+void delivery_tracker::forget(const std::vector<std::string>& queue_ids) {
+    for (const auto& id : queue_ids) messages_.erase(id);
+}
+
+}  // namespace relaygate::watch
