@@ -15,6 +15,7 @@ int run_verify(const std::vector<std::string>& args, context& ctx);
 int run_status(const std::vector<std::string>& args, context& ctx);
 int run_records(const std::vector<std::string>& args, context& ctx);
 int run_lint(const std::vector<std::string>& args, context& ctx);
+int run_egress(const std::vector<std::string>& args, context& ctx);
 // Room for: check FROM-ADDRESS (milter), egress (policy/watch), failures (watch).
 
 namespace {
@@ -24,6 +25,8 @@ const command table[] = {
     {"status", "[--json] [DOMAIN...]", "show each domain's verification state and reasons", run_status},
     {"records", "DOMAIN", "print the DNS records the domain owner must publish (DKIM and SPF)", run_records},
     {"lint", "[--no-keys]", "validate the config, the admin file, the state file and the held keys", run_lint},
+    {"egress", "show | set FAMILY TRANSPORT", "show or flip the transport (source IP) each destination family uses",
+     run_egress},
 };
 
 }  // namespace
