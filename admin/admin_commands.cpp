@@ -18,6 +18,7 @@ int run_lint(const std::vector<std::string>& args, context& ctx);
 int run_check(const std::vector<std::string>& args, context& ctx);  // check_command.cpp (milter part)
 // Room for: egress (policy/watch), failures (watch).
 int run_check(const std::vector<std::string>& args, context& ctx);
+int run_egress(const std::vector<std::string>& args, context& ctx);
 // Room for: check FROM-ADDRESS (milter), egress (policy/watch), failures (watch).
 
 namespace {
@@ -30,6 +31,8 @@ const command table[] = {
     {"check", "FROM [--sasl LOGIN] [--client IP] [--sender SENDER]",
      "show the milter's verdict and reply for a From: address", run_check},
      "show relaygate-milter's verdict and SMTP reply for a From: address", run_check},
+    {"egress", "show | set FAMILY TRANSPORT", "show or flip the transport (source IP) each destination family uses",
+     run_egress},
 };
 
 }  // namespace
