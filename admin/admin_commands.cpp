@@ -19,6 +19,7 @@ int run_check(const std::vector<std::string>& args, context& ctx);  // check_com
 // Room for: egress (policy/watch), failures (watch).
 int run_check(const std::vector<std::string>& args, context& ctx);
 int run_egress(const std::vector<std::string>& args, context& ctx);
+int run_failures(const std::vector<std::string>& args, context& ctx);
 // Room for: check FROM-ADDRESS (milter), egress (policy/watch), failures (watch).
 
 namespace {
@@ -33,6 +34,8 @@ const command table[] = {
      "show relaygate-milter's verdict and SMTP reply for a From: address", run_check},
     {"egress", "show | set FAMILY TRANSPORT", "show or flip the transport (source IP) each destination family uses",
      run_egress},
+    {"failures", "[--since T] [--family F] [--json] [--all] [--ledger FILE]",
+     "list what must be resent: relaygate-watch's failure ledger", run_failures},
 };
 
 }  // namespace
