@@ -34,8 +34,9 @@ policy_daemon::policy_daemon(daemon_options o)
     }
     harness::write_file(dir_ / "microsoft-domains", o.microsoft_domains);
     std::string conf = "policy-listen = inet:127.0.0.1:" + std::to_string(policy_port_) + "\n" +
-                       "socketmap-listen = inet:127.0.0.1:" + std::to_string(socketmap_port_) + "\n" +
-                       "microsoft-domains = " + (dir_ / "microsoft-domains").string() + "\n" +
+                       (o.socketmap_unix ? "socketmap-listen = unix:" + socketmap_path()
+                                         : "socketmap-listen = inet:127.0.0.1:" + std::to_string(socketmap_port_)) +
+                       "\n" + "microsoft-domains = " + (dir_ / "microsoft-domains").string() + "\n" +
                        "egress-file = " + (dir_ / "egress.json").string() + "\n" +
                        "admin-file = " + (dir_ / "domains.conf").string() + "\n" +
                        "state-file = " + (dir_ / "state.json").string() + "\n" +
@@ -54,7 +55,8 @@ policy_daemon::policy_daemon(daemon_options o)
     bool up = harness::wait_until(
         [&] {
             return harness::tcp_connects("127.0.0.1", policy_port_) &&
-                   harness::tcp_connects("127.0.0.1", socketmap_port_);
+                   (o.socketmap_unix ? std::filesystem::exists(socketmap_path())
+                                     : harness::tcp_connects("127.0.0.1", socketmap_port_));
         },
         std::chrono::seconds(10));
     if (!up) throw std::runtime_error("relaygate-policy did not start: " + log());

@@ -125,6 +125,22 @@ TEST(policy_daemon_hostile, running_out_of_descriptors_refuses_without_spinning_
         [&] { return socketmap_query(d.socketmap_port(), "transport bob@hotmail.com") == "OK msft-out:"; }, 5s));
 }
 
+TEST(policy_daemon_ops, postfix_postmap_queries_the_socketmap_over_a_unix_socket) {
+    policy_daemon d({.socketmap_unix = true});
+    harness::write_file(d.dir() / "main.cf", "compatibility_level = 3.6\n");
+    auto q = [&](const std::string& key) {
+        return harness::run_command({"postmap", "-c", d.dir().path().string(), "-q", key,
+                                     "socketmap:unix:" + d.socketmap_path() + ":transport"},
+                                    10s);
+    };
+    auto steered = q("Bob@Hotmail.com");
+    EXPECT_EQ(steered.exit_code, 0) << steered.output;
+    EXPECT_EQ(steered.output, "msft-out:\n");
+    auto other = q("alice@[192.0.2.1]");  // NOTFOUND: postmap exits 1 and prints nothing
+    EXPECT_EQ(other.exit_code, 1) << other.output;
+    EXPECT_EQ(other.output, "");
+}
+
 TEST(policy_daemon_ops, an_egress_flip_applies_to_the_next_lookups) {
     policy_daemon d;
     EXPECT_EQ(socketmap_query(d.socketmap_port(), "transport bob@hotmail.com"), "OK msft-out:");
