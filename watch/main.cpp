@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <ctime>
 #include <iostream>
-#include <nlohmann/json.hpp>
 
 #include "relaygate/registry/dns_resolver.hpp"
 #include "relaygate/registry/egress_state.hpp"
@@ -48,19 +47,7 @@ int list_failures(const watch_options& o) {
         return 1;
     }
     for (const auto& row : (*ledger)->list({.since = *since, .family = o.family})) {
-        const auto& f = row.record;
-        if (o.json) {
-            std::cout << nlohmann::json{{"time", f.time},     {"queue_id", f.queue_id},   {"message_id", f.message_id},
-                                        {"sender", f.sender}, {"from_domain", ""},        {"recipient", f.recipient},
-                                        {"family", f.family}, {"transport", f.transport}, {"status", f.status},
-                                        {"dsn", f.dsn},       {"class", f.cls},           {"reply", f.reply}}
-                             .dump()
-                      << "\n";
-        } else {
-            std::cout << f.time << " " << f.queue_id << " " << f.status << " " << f.recipient << " family=" << f.family
-                      << " transport=" << f.transport << " message_id=" << log::quote(f.message_id)
-                      << " sender=" << log::quote(f.sender) << " dsn=" << f.dsn << " class=" << f.cls << "\n";
-        }
+        std::cout << format_failure(row, o.json) << "\n";
     }
     return 0;
 }

@@ -44,8 +44,10 @@ policy_daemon::policy_daemon(daemon_options o)
     for (const auto& line : o.config) conf += line + "\n";
     harness::write_file(dir_ / "policy.conf", conf);
     if (!std::filesystem::exists(dir_ / "domains.conf")) harness::write_file(dir_ / "domains.conf", "");
+    std::vector<std::string> argv = o.wrapper;
+    for (const auto& a : {daemon_path(), std::string("--config"), (dir_ / "policy.conf").string()}) argv.push_back(a);
     process_ = harness::child_process(harness::process_spec{
-        .argv = {daemon_path(), "--config", (dir_ / "policy.conf").string()},
+        .argv = argv,
         .stdout_path = dir_ / "daemon.log",
         .stderr_path = dir_ / "daemon.log",
     });

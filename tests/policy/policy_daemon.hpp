@@ -19,7 +19,8 @@ namespace relaygate::policy::testing {
 struct daemon_options {
     std::vector<std::string> config;  // "key = value" lines added to the defaults
     std::string microsoft_domains = "hotmail.*\noutlook.*\nmsn.com\n";
-    std::string dns_forwarder;  // "127.0.0.1@PORT"; empty = 127.0.0.1@1 (refused: every MX lookup fails)
+    std::string dns_forwarder;         // "127.0.0.1@PORT"; empty = 127.0.0.1@1 (refused: every MX lookup fails)
+    std::vector<std::string> wrapper;  // argv prefix, e.g. {"prlimit", "--nofile=64:64", "--"}
 };
 
 class policy_daemon {

@@ -72,6 +72,7 @@ TEST(watch_daemon, alert_hook_flip_requeue_metrics_ledger_and_restart) {
                                      "--alert-hook=cat >> " + (dir / "hook.jsonl").string(),
                                      "--postsuper=" + (dir / "postsuper").string(),
                                      "--postfix-config-dir=/pf/etc",
+                                     "--postkick=/bin/true",
                                      "--long-deferred=5",
                                      "--metrics-listen=127.0.0.1:" + std::to_string(port),
                                      "--log-sink=stderr"};
@@ -108,6 +109,13 @@ TEST(watch_daemon, alert_hook_flip_requeue_metrics_ledger_and_restart) {
               std::string::npos);
 
     const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/metrics";
+    // The counter follows postsuper's exit: wait for it rather than race it.
+    ASSERT_TRUE(harness::wait_until(
+        [&] {
+            return harness::run_command({"curl", "-sS", "--max-time", "5", url})
+                       .output.find("relaygate_watch_requeued_total{family=\"microsoft\"} 4") != std::string::npos;
+        },
+        10s));
     const auto m = harness::run_command({"curl", "-sS", "--max-time", "5", url});
     ASSERT_EQ(m.exit_code, 0) << m.output;
     const auto msft_out_deferred = count_lines(part1, "postfix/msft-out/smtp[");

@@ -31,9 +31,13 @@ bool transport_map::add(std::string_view spec) {
     return true;
 }
 
-transport_info transport_map::lookup(std::string_view service, std::string_view program) const {
+const transport_info& transport_map::lookup(std::string_view service, std::string_view program) const {
     if (const auto it = by_service_.find(service); it != by_service_.end()) return it->second;
-    return {std::string(program), "other", ""};
+    auto it = unknown_.find(program);
+    if (it == unknown_.end()) {
+        it = unknown_.emplace(std::string(program), transport_info{std::string(program), "other", ""}).first;
+    }
+    return it->second;
 }
 
 std::string sender_domain(std::string_view sender) {
@@ -66,19 +70,20 @@ delivery_tracker::message& delivery_tracker::entry(std::string_view queue_id) {
     return it->second;
 }
 
-failure_record delivery_tracker::make_failure(const maillog_record& r, const message& m, const transport_info& t,
-                                              reply_class cls) const {
-    return failure_record{.time = r.time,
-                          .queue_id = std::string(r.queue_id),
-                          .message_id = m.message_id,
-                          .sender = m.sender,
-                          .recipient = std::string(r.to),
-                          .family = t.family,
-                          .transport = t.transport,
-                          .status = std::string(to_string(r.status)),
-                          .dsn = std::string(r.dsn),
-                          .reply = std::string(r.reply),
-                          .cls = std::string(to_string(cls))};
+// Assigns into f's strings (reusing their capacity: deferrals repeat often).
+void delivery_tracker::fill_failure(failure_record& f, const maillog_record& r, const message& m,
+                                    const transport_info& t, reply_class cls) {
+    f.time = r.time;
+    f.queue_id.assign(r.queue_id);
+    f.message_id.assign(m.message_id);
+    f.sender.assign(m.sender);
+    f.recipient.assign(r.to);
+    f.family.assign(t.family);
+    f.transport.assign(t.transport);
+    f.status.assign(to_string(r.status));
+    f.dsn.assign(r.dsn);
+    f.reply.assign(r.reply);
+    f.cls.assign(to_string(cls));
 }
 
 observation delivery_tracker::observe(const maillog_record& r) {
@@ -91,6 +96,7 @@ observation delivery_tracker::observe(const maillog_record& r) {
         case line_kind::qmgr_from: {
             auto& m = entry(r.queue_id);
             m.sender = std::string(r.from);
+            m.sender_domain = sender_domain(m.sender);
             m.sender_known = true;
             return out;
         }
@@ -117,23 +123,26 @@ observation delivery_tracker::observe(const maillog_record& r) {
             return out;
     }
     auto& m = entry(r.queue_id);
-    const transport_info t = transports_.lookup(r.service, r.program);
+    const transport_info& t = transports_.lookup(r.service, r.program);
     const reply_class cls = classify_reply(r.status, r.dsn, r.reply);
     out.event = delivery_event{.queue_id = std::string(r.queue_id),
                                .family = t.family,
                                .transport = t.transport,
-                               .sender_domain = sender_domain(m.sender),
+                               .sender_domain = m.sender_domain,
                                .status = r.status,
                                .cls = cls};
-    const std::string rcpt(r.to);
+    const std::string_view rcpt = r.to;
     switch (r.status) {
         case delivery_status::sent:
-            m.deferred.erase(rcpt);
-            out.delivered = make_failure(r, m, t, cls);
+            if (const auto it = m.deferred.find(rcpt); it != m.deferred.end()) m.deferred.erase(it);
+            out.delivered.emplace();
+            fill_failure(*out.delivered, r, m, t, cls);
             break;
         case delivery_status::deferred: {
-            auto& p = m.deferred[rcpt];
-            p.last = make_failure(r, m, t, cls);
+            auto it = m.deferred.find(rcpt);
+            if (it == m.deferred.end()) it = m.deferred.emplace(std::string(rcpt), pending{}).first;
+            auto& p = it->second;
+            fill_failure(p.last, r, m, t, cls);
             if (!p.ledgered && r.delay >= options_.long_deferred_seconds) {
                 p.ledgered = true;
                 out.failures.push_back(p.last);
@@ -143,8 +152,8 @@ observation delivery_tracker::observe(const maillog_record& r) {
         case delivery_status::bounced:
         case delivery_status::expired:
         case delivery_status::undeliverable:
-            m.deferred.erase(rcpt);
-            out.failures.push_back(make_failure(r, m, t, cls));
+            if (const auto it = m.deferred.find(rcpt); it != m.deferred.end()) m.deferred.erase(it);
+            fill_failure(out.failures.emplace_back(), r, m, t, cls);
             break;
     }
     return out;

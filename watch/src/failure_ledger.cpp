@@ -5,6 +5,9 @@
 #include <sqlite3.h>
 
 #include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "relaygate/registry/log.hpp"
 
 namespace relaygate::watch {
 namespace {
@@ -159,6 +162,22 @@ std::vector<ledger_row> failure_ledger::list(const failure_query& q) {
         rows.push_back(std::move(r));
     }
     return rows;
+}
+
+std::string format_failure(const ledger_row& row, bool json) {
+    const auto& f = row.record;
+    if (json) {
+        nlohmann::json j{{"time", f.time},     {"queue_id", f.queue_id},   {"message_id", f.message_id},
+                         {"sender", f.sender}, {"from_domain", ""},        {"recipient", f.recipient},
+                         {"family", f.family}, {"transport", f.transport}, {"status", f.status},
+                         {"dsn", f.dsn},       {"class", f.cls},           {"reply", f.reply}};
+        j["delivered_at"] = row.delivered_at ? nlohmann::json(*row.delivered_at) : nlohmann::json(nullptr);
+        return j.dump();
+    }
+    return std::to_string(f.time) + " " + f.queue_id + " " + f.status + " " + f.recipient + " family=" + f.family +
+           " transport=" + f.transport + " message_id=" + log::quote(f.message_id) + " sender=" + log::quote(f.sender) +
+           " dsn=" + f.dsn + " class=" + f.cls +
+           (row.delivered_at ? " delivered_at=" + std::to_string(*row.delivered_at) : "");
 }
 
 expected<std::int64_t, std::string> parse_since(std::string_view text, std::int64_t now) {

@@ -256,6 +256,11 @@ void watch_daemon::requeue(const std::string& family) {
                "- requeue family=" + family + " queue_ids=" + std::to_string(ids.size()) +
                    " exit=" + std::to_string(r.exit_code) + kv("output", out));
     if (r.exit_code == 0) {
+        // postsuper -r leaves them in maildrop, which pickup scans only every 60 s:
+        // wake it up as sendmail does after a submission.
+        const auto kick = run_process({options_.postkick, "-c", options_.postfix_config_dir, "public", "pickup", "W"},
+                                      "", std::chrono::seconds(10), true);
+        if (kick.exit_code != 0) log::warning("- postkick_failed exit=" + std::to_string(kick.exit_code));
         tracker_.forget(ids);  // postsuper -r gives them new queue ids
         metrics_.add("relaygate_watch_requeued_total", {{"family", family}}, static_cast<double>(ids.size()));
     }

@@ -26,6 +26,8 @@ po::options_description describe(watch_options& o) {
         "postfix-config-dir", po::value(&o.postfix_config_dir)->default_value(o.postfix_config_dir),
         "Postfix config dir for postsuper -c")("postsuper", po::value(&o.postsuper)->default_value(o.postsuper),
                                                "postsuper program")(
+        "postkick", po::value(&o.postkick)->default_value(o.postkick),
+        "postkick program (wakes pickup after postsuper -r)")(
         "egress-state-file", po::value(&o.egress_state_file)->default_value(o.egress_state_file),
         "egress state JSON file (read by relaygate-policy)")(
         "redis", po::value(&o.redis), "HOST:PORT of Redis: share the egress state there instead of the file")(

@@ -32,10 +32,12 @@ public:
     // spec: "postfix/msft-out=msft-out,microsoft,192.0.2.10"; false when malformed.
     bool add(std::string_view spec);
     // Unknown services: family "other", transport = the program ("smtp").
-    transport_info lookup(std::string_view service, std::string_view program) const;
+    // The reference stays valid for the map's life.
+    const transport_info& lookup(std::string_view service, std::string_view program) const;
 
 private:
     std::map<std::string, transport_info, std::less<>> by_service_;
+    mutable std::map<std::string, transport_info, std::less<>> unknown_;  // by program
 };
 
 // One delivery attempt, as the alert windows and metrics see it.
@@ -94,12 +96,13 @@ private:
     struct message {
         std::string message_id;
         std::string sender;
+        std::string sender_domain;  // lower case, computed once
         bool sender_known = false;
         std::map<std::string, pending, std::less<>> deferred;  // recipient -> its last deferral
     };
     message& entry(std::string_view queue_id);
-    failure_record make_failure(const maillog_record& r, const message& m, const transport_info& t,
-                                reply_class cls) const;
+    static void fill_failure(failure_record& f, const maillog_record& r, const message& m, const transport_info& t,
+                             reply_class cls);
 
     tracker_options options_;
     transport_map transports_;

@@ -59,6 +59,10 @@ private:
     std::unordered_set<std::string> open_keys_;
 };
 
+// One row as `relaygate-admin failures` / `relaygate-watch --list-failures`
+// print it: a JSON object (json) or "TIME QUEUE_ID STATUS RCPT key=value...".
+std::string format_failure(const ledger_row& row, bool json);
+
 // "--since": unix seconds, YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ, or 30m/2h/7d before now.
 expected<std::int64_t, std::string> parse_since(std::string_view text, std::int64_t now);
 

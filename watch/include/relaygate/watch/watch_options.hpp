@@ -18,6 +18,7 @@ struct watch_options {
     std::string state_dir = "/var/lib/relaygate/watch";                // maillog.position, ledger.sqlite
     std::string postfix_config_dir = "/etc/postfix";                   // for postsuper -c
     std::string postsuper = "/usr/sbin/postsuper";                     // requeue program
+    std::string postkick = "/usr/sbin/postkick";                       // wakes pickup after the requeue
     std::string egress_state_file = "/var/lib/relaygate/egress.json";  // file back end (default)
     std::string redis;                              // "HOST:PORT": Redis back end instead of the file
     std::string redis_prefix = "relaygate:";        // Redis key prefix
