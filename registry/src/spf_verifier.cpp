@@ -36,6 +36,8 @@ namespace {
 
 constexpr int max_void_lookups = 2;
 constexpr int max_dns_terms = 10;
+// libspf2 prefixes its texts with the receiving domain (else the host name).
+const std::string receiving_domain = "relaygate";
 
 // DNS failures seen while checking one domain for several IPs: libunbound does
 // not cache SERVFAIL/timeouts, and without this a dead name costs every IP a full
@@ -221,6 +223,9 @@ spf_outcome map_result(SPF_result_t r, SPF_errcode_t err) {
 std::string response_text(SPF_response_t* resp, SPF_errcode_t err) {
     std::string text;
     if (const char* c = SPF_response_get_header_comment(resp)) text = c;
+    if (text.starts_with(receiving_domain) && text.compare(receiving_domain.size(), 2, ": ") == 0) {
+        text.erase(0, receiving_domain.size() + 2);  // "relaygate: domain of ... designates" -> "domain of ..."
+    }
     if (err != SPF_E_SUCCESS) {
         if (!text.empty()) text += "; ";
         text += SPF_strerror(err);
@@ -252,6 +257,7 @@ struct spf_verifier::impl {
             std::free(layer);
             throw std::runtime_error("spf: SPF_server_new_dns failed");
         }
+        SPF_server_set_rec_dom(server, receiving_domain.c_str());
     }
     ~impl() {
         SPF_server_free(server);
