@@ -15,8 +15,9 @@ int run_verify(const std::vector<std::string>& args, context& ctx);
 int run_status(const std::vector<std::string>& args, context& ctx);
 int run_records(const std::vector<std::string>& args, context& ctx);
 int run_lint(const std::vector<std::string>& args, context& ctx);
-int run_failures(const std::vector<std::string>& args, context& ctx);
-// Room for: check FROM-ADDRESS (milter), egress (policy/watch), failures (watch).
+int run_check(const std::vector<std::string>& args, context& ctx);     // check_command.cpp (milter part)
+int run_egress(const std::vector<std::string>& args, context& ctx);    // egress_command.cpp (policy part)
+int run_failures(const std::vector<std::string>& args, context& ctx);  // failures_command.cpp (watch part)
 
 namespace {
 
@@ -25,6 +26,10 @@ const command table[] = {
     {"status", "[--json] [DOMAIN...]", "show each domain's verification state and reasons", run_status},
     {"records", "DOMAIN", "print the DNS records the domain owner must publish (DKIM and SPF)", run_records},
     {"lint", "[--no-keys]", "validate the config, the admin file, the state file and the held keys", run_lint},
+    {"check", "FROM [--sasl LOGIN] [--client IP] [--sender SENDER]",
+     "show relaygate-milter's verdict and SMTP reply for a From: address", run_check},
+    {"egress", "show | set FAMILY TRANSPORT", "show or flip the transport (source IP) each destination family uses",
+     run_egress},
     {"failures", "[--since T] [--family F] [--json] [--all] [--ledger FILE]",
      "list what must be resent: relaygate-watch's failure ledger", run_failures},
 };

@@ -1,10 +1,8 @@
 // check_command.cpp: `relaygate-admin check FROM [--sasl LOGIN] [--client IP]
 // [--sender SENDER]` — what relaygate-milter would answer for a message with
 // this From: header value, using the milter's own decide() on the current
-// snapshot. Exit 0 = accepted, 1 = rejected, 3 = temporary (451).
-// Table row (admin_commands.cpp):
-//   {"check", "FROM [--sasl LOGIN] [--client IP] [--sender SENDER]",
-//    "show the milter's verdict and reply for a From: address", run_check},
+// snapshot. Exit 0 = accepted, 1 = rejected, 3 = temporary (451). One row of
+// the table in admin_commands.cpp.
 #include <iostream>
 
 #include "admin_command.hpp"

@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
+#include <string>
 
 #include "relaygate/milter/dkim_signer.hpp"
 #include "relaygate/milter/milter_config.hpp"
@@ -28,6 +30,10 @@ struct milter_runtime {
 // Returns 0 on a clean stop, 1 when the milter could not start.
 int run_milter(milter_runtime& runtime);
 
+// "/path" of a unix:/local: socket spec, nullopt for inet sockets.
+std::optional<std::string> unix_socket_path(const std::string& spec);
+// Socket permissions and owner, then the run-as user; false (logged) on failure.
+bool secure_socket_and_drop(const milter_config& cfg);
 // Shuts down every listening socket of the process so libmilter's poll() wakes at once (on stop only).
 void wake_listener();
 

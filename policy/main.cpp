@@ -4,6 +4,7 @@
 // and the registry snapshot, then runs the event loop until SIGTERM. SIGHUP
 // reloads the config file's reloadable part and the domain list.
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <iostream>
 
@@ -82,6 +83,12 @@ int main(int argc, char** argv) {
     int redis_port = 0;
     if (!cfg.redis.empty() && !split_redis(cfg.redis, redis_host, redis_port))
         return fail("redis: want host:port or /path.sock, got '" + cfg.redis + "'");
+
+    // Thousands of idle Postfix connections: use the hard descriptor limit.
+    if (rlimit rl{}; ::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &rl);
+    }
 
     // Block the signals before any thread starts, so only the signalfd sees them.
     sigset_t set;

@@ -40,6 +40,8 @@ po::options_description describe(daemon_config& c) {
     add("filter-mode", po::value(&c.filter_mode)->default_value(c.filter_mode),
         "answer FILTER <transport>: for Microsoft recipients at RCPT (message-wide!)");
     add("egress-file", po::value(&c.egress_file)->default_value(c.egress_file), "egress state JSON file (no redis)");
+    // The same key under relaygate-watch's name, so one shared config file can serve both.
+    add("egress-state-file", po::value(&c.egress_file), "same as egress-file (relaygate-watch's key)");
     add("redis", po::value(&c.redis), "Redis host:port or /path.sock: shared egress state and counters");
     add("redis-prefix", po::value(&c.redis_prefix)->default_value(c.redis_prefix), "Redis key prefix");
     add("redis-timeout-ms", po::value(&c.redis_timeout_ms)->default_value(c.redis_timeout_ms), "Redis command timeout");

@@ -5,6 +5,7 @@
 // reply, as SMTPD_POLICY_README asks.
 #include "policy/policy_server.hpp"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -66,6 +67,7 @@ struct policy_server::impl {
     int ep = -1;
     int wake_fd = -1;
     int sig_fd = -1;
+    int spare_fd = -1;  // reserve descriptor for EMFILE (see accept_all)
     std::vector<std::pair<int, protocol>> listeners;
     std::unordered_map<std::uint64_t, connection> conns;
     std::uint64_t next_id = 1;
@@ -78,6 +80,7 @@ struct policy_server::impl {
     impl(request_handler& h, server_limits l) : handler(h), limits(l) {
         ep = ::epoll_create1(EPOLL_CLOEXEC);
         wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
         epoll_event ev{EPOLLIN, {.u64 = wake_tag}};
         ::epoll_ctl(ep, EPOLL_CTL_ADD, wake_fd, &ev);
     }
@@ -85,6 +88,7 @@ struct policy_server::impl {
         for (auto& [id, c] : conns) ::close(c.fd);
         for (auto& [fd, p] : listeners) ::close(fd);
         if (sig_fd >= 0) ::close(sig_fd);
+        if (spare_fd >= 0) ::close(spare_fd);
         ::close(wake_fd);
         ::close(ep);
     }
@@ -118,16 +122,24 @@ struct policy_server::impl {
     void accept_all(int lfd, protocol p) {
         while (true) {
             int fd = ::accept4(lfd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            if (fd < 0 && (errno == EMFILE || errno == ENFILE) && spare_fd >= 0) {
+                // Out of descriptors: the pending connection would keep the
+                // listener readable and spin the loop. Use the reserve fd to
+                // accept and close it (the client retries), then re-reserve.
+                ::close(spare_fd);
+                int victim = ::accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
+                if (victim >= 0) ::close(victim);
+                spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+                if (victim < 0) return;  // accept() fails with EMFILE even on an empty queue: stop here
+                ++stats.refused;
+                log_refusal("out_of_file_descriptors");
+                return;  // one per loop turn: the open connections get served in between
+            }
             if (fd < 0) return;  // EAGAIN or a transient error; level-triggered epoll retries
             if (conns.size() >= limits.max_connections) {
                 ++stats.refused;
                 ::close(fd);
-                std::int64_t now = steady_now_ms();
-                if (now - last_refusal_log > 1000) {
-                    last_refusal_log = now;
-                    log::warning("- connection_refused reason=max_connections limit=" +
-                                 std::to_string(limits.max_connections));
-                }
+                log_refusal("max_connections limit=" + std::to_string(limits.max_connections));
                 continue;
             }
             int one = 1;
@@ -142,6 +154,13 @@ struct policy_server::impl {
             ::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
             ++stats.accepted;
         }
+    }
+
+    void log_refusal(const std::string& why) {
+        std::int64_t now = steady_now_ms();
+        if (now - last_refusal_log < 1000) return;  // at most one line per second under a flood
+        last_refusal_log = now;
+        log::warning("- connection_refused reason=" + why + " refused_total=" + std::to_string(stats.refused));
     }
 
     // Writes what it can; false when the connection died.

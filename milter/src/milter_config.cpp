@@ -2,6 +2,7 @@
 #include "relaygate/milter/milter_config.hpp"
 
 #include <boost/program_options.hpp>
+#include <fstream>
 #include <sstream>
 
 #include "relaygate/registry/domain_name.hpp"
@@ -48,7 +49,9 @@ po::options_description describe(milter_config& c, raw_values& raw) {
 }
 
 std::string where(const milter_config& c, const std::string& key, const std::string& value) {
-    return c.config_file.empty() ? "command line" : registry::config_location(c.config_file, key, value);
+    if (c.config_file.empty()) return "command line";
+    auto at = registry::config_location(c.config_file, key, value);
+    return at != c.config_file ? at : registry::config_location(c.config_file, "milter." + key, value);
 }
 
 // Checks the values Program_options stored as text; the error names the key.
@@ -107,6 +110,39 @@ std::optional<std::string> check(milter_config& c, const raw_values& raw) {
     return std::nullopt;
 }
 
+// Reads the config file: registry keys at the top, milter keys at the top or in
+// a [milter] section (the file relaygate-admin and the other daemons share);
+// [policy], [watch] and [admin] sections belong to the others and are skipped.
+expected<bool, std::string> read_config_file(const std::string& path, const po::options_description& desc,
+                                             po::variables_map& vm) {
+    std::ifstream in(path);
+    if (!in) return unexpected(path + ": cannot open config file");
+    std::string key;
+    try {
+        auto parsed = po::parse_config_file(in, desc, /*allow_unregistered=*/true);
+        std::vector<po::option> kept;
+        for (auto& opt : parsed.options) {
+            key = opt.string_key;
+            if (opt.unregistered && key.starts_with("milter.")) {
+                opt.string_key = key.substr(7);
+                opt.unregistered = desc.find_nothrow(opt.string_key, false) == nullptr;
+            }
+            auto dot = key.find('.');
+            auto section = dot == std::string::npos ? std::string() : key.substr(0, dot);
+            if (opt.unregistered && (section == "policy" || section == "watch" || section == "admin")) continue;
+            if (opt.unregistered) {
+                return unexpected(registry::config_location(path, key) + ": key '" + key + "': unknown key");
+            }
+            kept.push_back(std::move(opt));
+        }
+        parsed.options = std::move(kept);
+        po::store(parsed, vm);
+    } catch (const po::error& e) {
+        return unexpected(registry::config_location(path, key) + ": key '" + key + "': " + e.what());  // key as written
+    }
+    return true;
+}
+
 }  // namespace
 
 config_result parse_milter_config(int argc, const char* const argv[]) {
@@ -123,8 +159,7 @@ config_result parse_milter_config(int argc, const char* const argv[]) {
         }
         if (vm.count("config")) {
             // the command line wins over the file: values stored first are kept
-            auto file = vm["config"].as<std::string>();
-            auto ok = registry::parse_config_file(file, desc, vm, {"policy", "watch", "admin"});
+            auto ok = read_config_file(vm["config"].as<std::string>(), desc, vm);
             if (!ok) return {config_result::outcome::error, {}, ok.error()};
         }
         po::notify(vm);

@@ -139,6 +139,10 @@ private:
         auto start = pos;
         while (pos < text.size() && text[pos] != '=' && !is_blank(text[pos])) ++pos;
         token tok{text.substr(start, pos - start), {}};
+        if (tok.key.empty()) {
+            error(lineno, "field", "'=' without a field name");
+            return std::nullopt;
+        }
         if (pos == text.size() || text[pos] != '=') {
             error(lineno, "field", "'" + fields::printable(tok.key) + "' is not key=value");
             return std::nullopt;

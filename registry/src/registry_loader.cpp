@@ -1,7 +1,8 @@
 // registry_loader.cpp: load_snapshot and registry_reloader (see registry_loader.hpp).
 // The reloader thread sleeps in poll() on a self-pipe, so request_reload() from
 // a signal handler is one write(); every poll interval it stat()s the admin and
-// state files and reloads when either signature (dev, inode, size, mtime) moved.
+// state files and reloads when either signature (dev, inode, size, mtime) moved
+// and then held still for one interval.
 #include "relaygate/registry/registry_loader.hpp"
 
 #include <fcntl.h>
@@ -73,8 +74,10 @@ struct registry_reloader::impl {
     registry_options opts;
     registry_handle& handle;
     std::chrono::milliseconds poll;
-    std::mutex reload_mutex;  // one reload at a time (thread and reload_now callers)
-    file_signature admin_sig, state_sig;
+    std::mutex reload_mutex;                // one reload at a time (thread and reload_now callers)
+    file_signature admin_sig, state_sig;    // of the files as last loaded
+    bool seen_change = false;               // a change was seen at the previous poll...
+    file_signature seen_admin, seen_state;  // ...with these signatures
     std::atomic<std::uint64_t> generation{0};
     std::atomic<bool> requested{false};
     std::atomic<bool> stopping{false};
@@ -116,9 +119,22 @@ struct registry_reloader::impl {
         return true;
     }
 
-    bool files_changed() {
+    // True once the files differ from the last load AND have stayed the same for
+    // one poll interval: an editor rewriting the file in place is not caught half
+    // way (a half-written file can parse fine and silently drop domains).
+    bool files_changed_and_settled() {
         std::lock_guard lock(reload_mutex);
-        return signature_of(opts.admin_file) != admin_sig || signature_of(opts.state_file) != state_sig;
+        const auto admin_now = signature_of(opts.admin_file);
+        const auto state_now = signature_of(opts.state_file);
+        if (admin_now == admin_sig && state_now == state_sig) {
+            seen_change = false;
+            return false;
+        }
+        const bool settled = seen_change && admin_now == seen_admin && state_now == seen_state;
+        seen_change = true;
+        seen_admin = admin_now;
+        seen_state = state_now;
+        return settled;
     }
 
     void run() {
@@ -131,7 +147,7 @@ struct registry_reloader::impl {
             if (stopping.load()) return;
             if (requested.exchange(false)) {
                 reload("request");
-            } else if (files_changed()) {
+            } else if (files_changed_and_settled()) {
                 reload("file_change");
             }
         }

@@ -69,7 +69,8 @@ std::string encode_state(const state_map& states) {
 
 namespace {
 
-constexpr std::size_t max_text_field = 4096;
+constexpr std::size_t max_text_field = 4096;     // reason / detail bytes
+constexpr std::size_t max_domains = 10'000'000;  // twice the admin file's limit
 
 // SAX handler for the layout encode_state writes. Depth 1: the top object,
 // 2: "domains", 3: one domain. Unknown keys at depth 1 and 3 are skipped
@@ -131,7 +132,8 @@ public:
                 auto normal = normalise_domain(key_);
                 if (!normal || *normal != key_) return fail("'" + key_ + "' is not a normalised domain name");
             }
-            domain_ = std::move(key_);
+            if (count >= max_domains) return fail("more than " + std::to_string(max_domains) + " domains");
+            domain_.assign(key_);  // copies into kept capacity: no allocation per domain
             status_ = verification_status{};
             in_domain_ = true;
             has_state_ = false;
@@ -140,7 +142,7 @@ public:
         return fail("unexpected object at '" + key_ + "'");
     }
     bool key(string_t& k) override {
-        key_ = std::move(k);
+        key_.assign(k);  // the lexer keeps its buffer, key_ keeps its capacity
         return true;
     }
     bool end_object() override {

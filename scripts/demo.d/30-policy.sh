@@ -115,10 +115,11 @@ sleep 0.5
 show_sinks
 grep -o 'socketmap key=[^ ]* domain=[^ ]* reply="[^"]*" reason=[a-z_]*' "$W/policy.log" | grep -v 'key=\*' | sort -u | sed 's/^/  policy: /'
 
-echo "-- 2. the egress state flips to the spare (what relaygate-watch does on a blocklisting)"
-cat > "$W/egress.json" <<EOF
-{"families":{"microsoft":{"active_transport":"msft-spare","reason":"demo flip","since":$(date +%s)}}}
-EOF
+echo "-- 2. the egress state flips to the spare (relaygate-watch does this on a blocklisting; here by hand)"
+"$RELAYGATE_BUILD/admin/relaygate-admin" --outbound-ip 127.0.0.1 egress set microsoft msft-spare \
+  --reason "demo: designated IP listed" --egress-state-file "$W/egress.json" | sed 's/^/  admin: /'
+"$RELAYGATE_BUILD/admin/relaygate-admin" --outbound-ip 127.0.0.1 egress show --egress-state-file "$W/egress.json" |
+  sed 's/^/  admin: /'
 sleep 0.3
 swaks --server 127.0.0.1 --port 2525 --from news@brand2.test --to dave@outlook.jp --h-Subject "after flip" >"$W/swaks2.log" 2>&1
 wait_for 30 test "$(count)" -ge 3 || echo "  (delivery still pending)"

@@ -113,10 +113,9 @@ void stop_pid(pid_t& pid) {
     pid = -1;
 }
 
-// Starts unbound on conf and waits (<= 10 s) until it answers; on failure
+// Waits (<= 10 s) until the unbound started as pid answers on port; on failure
 // returns an error text with unbound's log and leaves pid stopped.
-std::string start_and_wait(pid_t& pid, const std::string& conf, const std::string& log, std::uint16_t port) {
-    pid = spawn_unbound(conf, log);
+std::string wait_ready(pid_t& pid, const std::string& conf, const std::string& log, std::uint16_t port) {
     auto until = std::chrono::steady_clock::now() + 10s;
     while (std::chrono::steady_clock::now() < until) {
         int st = 0;
@@ -124,8 +123,9 @@ std::string start_and_wait(pid_t& pid, const std::string& conf, const std::strin
             pid = -1;
             return "unbound exited at start (" + conf + "): " + read_file(log);
         }
-        if (answers(port)) return {};
-        std::this_thread::sleep_for(20ms);
+        // Our own process must have bound the port ("start of service"), not just anyone answering.
+        if (read_file(log).find("start of service") != std::string::npos && answers(port)) return {};
+        std::this_thread::sleep_for(10ms);
     }
     stop_pid(pid);
     return "unbound did not answer on 127.0.0.1:" + std::to_string(port) + " within 10 s: " + read_file(log);
@@ -137,7 +137,8 @@ std::string common_server_lines(const std::string& dir, std::uint16_t port) {
       << "  interface: 127.0.0.1\n  port: " << port << "\n  do-ip6: no\n"
       << "  username: \"\"\n  chroot: \"\"\n  directory: \"" << dir << "\"\n  pidfile: \"\"\n"
       << "  use-syslog: no\n  logfile: \"\"\n  verbosity: 0\n  num-threads: 1\n"
-      << "  access-control: 127.0.0.0/8 allow\n  do-not-query-localhost: no\n";
+      << "  access-control: 127.0.0.0/8 allow\n  do-not-query-localhost: no\n"
+      << "  so-reuseport: no\n";  // else a second server on a taken port silently shares it
     return c.str();
 }
 
@@ -167,20 +168,19 @@ dns_server::dns_server(std::vector<std::string> zone_files, std::uint16_t port, 
 
 void dns_server::start(const std::vector<std::string>& zone_files, const std::vector<std::string>& extra_lines,
                        std::uint16_t wanted_port) {
+    std::string refuser_conf = work_dir_ + "/refuser.conf", refuser_log = work_dir_ + "/refuser.log";
+    std::string main_log = work_dir_ + "/unbound.log";
+    config_path_ = work_dir_ + "/unbound.conf";
     std::string error;
-    for (int attempt = 0; attempt < 5; ++attempt) {  // a free port can be taken between probe and bind
+    // A free port can be taken between the probe and unbound's bind: then try again.
+    for (int attempt = 0; attempt < 5; ++attempt) {
         refuser_port_ = free_port();
-        std::string refuser_conf = work_dir_ + "/refuser.conf";
+        do {
+            port_ = wanted_port != 0 ? wanted_port : free_port();
+        } while (port_ == refuser_port_);
         std::ofstream(refuser_conf) << common_server_lines(work_dir_, refuser_port_)
                                     << "  local-zone: \".\" always_refuse\n  local-zone: \"test.\" always_refuse\n"
                                     << "remote-control:\n  control-enable: no\n";
-        error = start_and_wait(refuser_pid_, refuser_conf, work_dir_ + "/refuser.log", refuser_port_);
-        if (error.empty()) break;
-    }
-    if (!error.empty()) throw std::runtime_error("dns_server: " + error);
-
-    for (int attempt = 0; attempt < (wanted_port == 0 ? 5 : 1); ++attempt) {
-        port_ = wanted_port != 0 ? wanted_port : free_port();
         std::ostringstream c;
         c << common_server_lines(work_dir_, port_)
           << "  # Nothing leaves this machine: a name no zone file has is NXDOMAIN.\n"
@@ -191,10 +191,16 @@ void dns_server::start(const std::vector<std::string>& zone_files, const std::ve
         for (const auto& l : extra_lines) c << "  " << l << "\n";
         c << "forward-zone:\n  name: \"servfail.test.\"\n  forward-addr: 127.0.0.1@" << refuser_port_ << "\n"
           << "remote-control:\n  control-enable: no\n";
-        config_path_ = work_dir_ + "/unbound.conf";
         std::ofstream(config_path_) << c.str();
-        error = start_and_wait(pid_, config_path_, work_dir_ + "/unbound.log", port_);
+        // Both start at once: the main server needs only the refuser's port, not its readiness.
+        refuser_pid_ = spawn_unbound(refuser_conf, refuser_log);
+        pid_ = spawn_unbound(config_path_, main_log);
+        error = wait_ready(refuser_pid_, refuser_conf, refuser_log, refuser_port_);
+        error += wait_ready(pid_, config_path_, main_log, port_);
         if (error.empty()) return;
+        stop_pid(pid_);
+        stop_pid(refuser_pid_);
+        if (error.find("Address already in use") == std::string::npos) break;  // a config error stays one
     }
     throw std::runtime_error("dns_server: " + error);
 }

@@ -151,6 +151,18 @@ TEST(dns_server, takes_zone_file_paths_relative_to_the_current_directory) {
     }
 }
 
+TEST(dns_server, fails_loudly_when_the_given_port_is_taken) {
+    dns_server first({"harness.conf"});
+    try {
+        dns_server second({"harness.conf"}, first.port());
+        FAIL() << "a second server started on port " << first.port();
+    } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("already in use"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(dns::resolver({.forwarders = {first.forwarder()}}).resolve("host.fixture.test", rr_type::a).result,
+              status::ok);
+}
+
 TEST(dns_server, rejects_a_missing_zone_file_loudly) {
     EXPECT_THROW(dns_server({"no-such-zone.conf"}), std::runtime_error);
 }

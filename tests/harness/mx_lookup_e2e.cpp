@@ -21,10 +21,7 @@ const std::vector<std::string> zone = {
     "local-data: \"mx.outlook.test. 300 IN A 127.0.0.3\"",
 };
 
-class MxLookup : public testing::Test {
-protected:
-    void SetUp() override { ASSERT_EQ(private_netns_problem(), ""); }
-};
+class MxLookup : public netns_test {};
 
 TEST_F(MxLookup, TheLibcResolverInsideSeesTheTestZone) {
     dns_server dns({}, 53, zone);

@@ -6,13 +6,20 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
-#include <regex>
 #include <utility>
 #include <vector>
 
 #define _Bool bool
 #include <opendkim/dkim.h>
 #undef _Bool
+
+// Known defect of Debian's libopendkim 2.11, not of relaygate: for Ed25519 keys
+// dkim_privkey_load() never frees the EVP_PKEY it parses (about 1.3 KB per signed
+// message; RSA is not affected). LeakSanitizer would fail this binary on it, so the
+// leak is suppressed here, where it is the only libcrypto user. docs/milter.md
+// tells operators; the stacks end in libcrypto (no frame pointers), hence the
+// library-wide pattern.
+extern "C" const char* __lsan_default_suppressions() { return "leak:dkim_privkey_load\nleak:libcrypto.so\n"; }
 
 namespace relaygate::milter {
 namespace {
@@ -106,9 +113,14 @@ TEST(dkim_signer, from_is_oversigned) {
     auto key = signer.key_for(snapshot("rsa-s1.pem"), "verified.example", false);
     ASSERT_TRUE(key.has_value());
     auto sig = sign(signer, **key);
-    std::smatch m;
-    ASSERT_TRUE(std::regex_search(sig, m, std::regex(R"((^|[;\s])h=([^;]*))"))) << sig;
-    const std::string list = m[2];
+    // the h= tag: "h=" at the start or after ';' / white space (not the "h=" inside "bh=")
+    std::size_t at = 0;
+    while ((at = sig.find("h=", at)) != std::string::npos && at > 0 && sig[at - 1] != ';' && sig[at - 1] != ' ' &&
+           sig[at - 1] != '\t' && sig[at - 1] != '\n') {
+        ++at;
+    }
+    ASSERT_NE(at, std::string::npos) << sig;
+    const std::string list = sig.substr(at + 2, sig.find(';', at) - at - 2);
     EXPECT_NE(list.find("From"), list.rfind("From")) << "From listed twice: " << list;
 }
 

@@ -245,5 +245,50 @@ TEST(milter_config, a_bad_config_value_names_the_file_line_and_key) {
     EXPECT_NE(r.output.find("unknown.conf:2: key 'sokcet'"), std::string::npos) << r.output;
 }
 
+// One shared config file: registry keys at the top, the milter's in [milter]; the
+// milter and relaygate-admin both read it, and `check` gives the milter's verdict.
+TEST(milter_config, the_shared_config_file_serves_the_milter_and_relaygate_admin) {
+    milter_process base({}, "milter-shared");  // writes the admin and state files
+    const auto shared = base.dir() / "relaygate.conf";
+    harness::write_file(shared, "admin-file = " + (base.dir() / "domains.conf").string() +
+                                    "\nstate-file = " + base.state_file().string() +
+                                    "\noperator-domain = relay.example.net\noutbound-ip = 192.0.2.11\n"
+                                    "[milter]\nsocket = unix:" +
+                                    (base.dir() / "shared.sock").string() +
+                                    "\nmode = tag\nlog = stderr\n"
+                                    "rejection-log = \n[policy]\nlisten = 127.0.0.1:1\n");
+    harness::child_process m(
+        {.argv = {milter_binary, "--config", shared.string()}, .stderr_path = base.dir() / "shared.log"});
+    ASSERT_TRUE(harness::wait_until(
+        [&] { return harness::read_file(base.dir() / "shared.log").find("mode=tag") != std::string::npos; }, 10s))
+        << harness::read_file(base.dir() / "shared.log");
+    m.stop();
+
+    const std::string admin = std::string(RELAYGATE_BINARY_DIR) + "/admin/relaygate-admin";
+    auto check = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), {admin, "--config", shared.string(), "--log-sink", "stderr", "check"});
+        return harness::run_command(args, 30s);
+    };
+    auto r = check({"CEO <ceo@unknown.example>"});
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find("reply: 550 5.7.1 From domain unknown.example is not registered"), std::string::npos)
+        << r.output;
+    r = check({"x@sasl.example", "--sasl", "alice"});
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("dkim: signed with d=sasl.example"), std::string::npos) << r.output;
+    r = check({"x@sasl.example", "--sasl", "mallory"});
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    r = check({"x@pending.example"});
+    EXPECT_EQ(r.exit_code, 3) << r.output;
+    EXPECT_NE(r.output.find("451 4.7.1"), std::string::npos) << r.output;
+
+    auto text = harness::read_file(shared);
+    text.replace(text.find("mode = tag"), 10, "mode = enforce");
+    harness::write_file(shared, text);
+    auto bad = harness::run_command({milter_binary, "--config", shared.string()}, 10s);
+    EXPECT_EQ(bad.exit_code, 2);
+    EXPECT_NE(bad.output.find("relaygate.conf:7: key 'mode'"), std::string::npos) << bad.output;
+}
+
 }  // namespace
 }  // namespace relaygate::milter::testing

@@ -34,8 +34,9 @@ policy_daemon::policy_daemon(daemon_options o)
     }
     harness::write_file(dir_ / "microsoft-domains", o.microsoft_domains);
     std::string conf = "policy-listen = inet:127.0.0.1:" + std::to_string(policy_port_) + "\n" +
-                       "socketmap-listen = inet:127.0.0.1:" + std::to_string(socketmap_port_) + "\n" +
-                       "microsoft-domains = " + (dir_ / "microsoft-domains").string() + "\n" +
+                       (o.socketmap_unix ? "socketmap-listen = unix:" + socketmap_path()
+                                         : "socketmap-listen = inet:127.0.0.1:" + std::to_string(socketmap_port_)) +
+                       "\n" + "microsoft-domains = " + (dir_ / "microsoft-domains").string() + "\n" +
                        "egress-file = " + (dir_ / "egress.json").string() + "\n" +
                        "admin-file = " + (dir_ / "domains.conf").string() + "\n" +
                        "state-file = " + (dir_ / "state.json").string() + "\n" +
@@ -44,15 +45,18 @@ policy_daemon::policy_daemon(daemon_options o)
     for (const auto& line : o.config) conf += line + "\n";
     harness::write_file(dir_ / "policy.conf", conf);
     if (!std::filesystem::exists(dir_ / "domains.conf")) harness::write_file(dir_ / "domains.conf", "");
+    std::vector<std::string> argv = o.wrapper;
+    for (const auto& a : {daemon_path(), std::string("--config"), (dir_ / "policy.conf").string()}) argv.push_back(a);
     process_ = harness::child_process(harness::process_spec{
-        .argv = {daemon_path(), "--config", (dir_ / "policy.conf").string()},
+        .argv = argv,
         .stdout_path = dir_ / "daemon.log",
         .stderr_path = dir_ / "daemon.log",
     });
     bool up = harness::wait_until(
         [&] {
             return harness::tcp_connects("127.0.0.1", policy_port_) &&
-                   harness::tcp_connects("127.0.0.1", socketmap_port_);
+                   (o.socketmap_unix ? std::filesystem::exists(socketmap_path())
+                                     : harness::tcp_connects("127.0.0.1", socketmap_port_));
         },
         std::chrono::seconds(10));
     if (!up) throw std::runtime_error("relaygate-policy did not start: " + log());

@@ -19,7 +19,9 @@ namespace relaygate::policy::testing {
 struct daemon_options {
     std::vector<std::string> config;  // "key = value" lines added to the defaults
     std::string microsoft_domains = "hotmail.*\noutlook.*\nmsn.com\n";
-    std::string dns_forwarder;  // "127.0.0.1@PORT"; empty = 127.0.0.1@1 (refused: every MX lookup fails)
+    std::string dns_forwarder;         // "127.0.0.1@PORT"; empty = 127.0.0.1@1 (refused: every MX lookup fails)
+    bool socketmap_unix = false;       // socketmap on unix:<dir>/socketmap.sock instead of TCP
+    std::vector<std::string> wrapper;  // argv prefix, e.g. {"prlimit", "--nofile=64:64", "--"}
 };
 
 class policy_daemon {
@@ -28,6 +30,7 @@ public:
     ~policy_daemon();
     std::uint16_t policy_port() const { return policy_port_; }
     std::uint16_t socketmap_port() const { return socketmap_port_; }
+    std::string socketmap_path() const { return (dir_ / "socketmap.sock").string(); }
     const harness::temp_dir& dir() const { return dir_; }
     std::string log() const;
     pid_t pid() const { return process_.pid(); }

@@ -100,6 +100,47 @@ TEST(policy_daemon_hostile, thousands_of_idle_connections_are_held_and_a_new_one
     EXPECT_EQ(idle[2998]->read_netstring(), "NOTFOUND ");
 }
 
+TEST(policy_daemon_hostile, connections_over_the_cap_are_closed_and_the_rest_still_served) {
+    policy_daemon d({.config = {"max-connections = 10"}});
+    std::vector<std::unique_ptr<client>> held;
+    for (int i = 0; i < 10; ++i) held.push_back(std::make_unique<client>(d.policy_port()));
+    client extra(d.policy_port());
+    EXPECT_TRUE(extra.wait_closed());  // accepted and closed at once
+    held[3]->send(postfix_request("a@b.example", "r@example.org"));
+    EXPECT_EQ(held[3]->read_policy_reply(), dunno);
+    held.pop_back();
+    EXPECT_TRUE(harness::wait_until(
+        [&] { return policy_query(d.policy_port(), postfix_request("a@b.example", "r@example.org")) == dunno; }, 5s));
+    EXPECT_NE(d.log().find("connection_refused reason=max_connections"), std::string::npos);
+}
+
+TEST(policy_daemon_hostile, running_out_of_descriptors_refuses_without_spinning_or_dying) {
+    policy_daemon d({.wrapper = {"prlimit", "--nofile=48:48", "--"}});
+    std::vector<std::unique_ptr<client>> flood;
+    for (int i = 0; i < 80; ++i) flood.push_back(std::make_unique<client>(d.socketmap_port()));
+    EXPECT_TRUE(harness::wait_until(
+        [&] { return d.log().find("connection_refused reason=out_of_file_descriptors") != std::string::npos; }, 5s));
+    flood.clear();
+    EXPECT_TRUE(harness::wait_until(
+        [&] { return socketmap_query(d.socketmap_port(), "transport bob@hotmail.com") == "OK msft-out:"; }, 5s));
+}
+
+TEST(policy_daemon_ops, postfix_postmap_queries_the_socketmap_over_a_unix_socket) {
+    policy_daemon d({.socketmap_unix = true});
+    harness::write_file(d.dir() / "main.cf", "compatibility_level = 3.6\n");
+    auto q = [&](const std::string& key) {
+        return harness::run_command({"postmap", "-c", d.dir().path().string(), "-q", key,
+                                     "socketmap:unix:" + d.socketmap_path() + ":transport"},
+                                    10s);
+    };
+    auto steered = q("Bob@Hotmail.com");
+    EXPECT_EQ(steered.exit_code, 0) << steered.output;
+    EXPECT_EQ(steered.output, "msft-out:\n");
+    auto other = q("alice@[192.0.2.1]");  // NOTFOUND: postmap exits 1 and prints nothing
+    EXPECT_EQ(other.exit_code, 1) << other.output;
+    EXPECT_EQ(other.output, "");
+}
+
 TEST(policy_daemon_ops, an_egress_flip_applies_to_the_next_lookups) {
     policy_daemon d;
     EXPECT_EQ(socketmap_query(d.socketmap_port(), "transport bob@hotmail.com"), "OK msft-out:");

@@ -104,6 +104,7 @@ INSTANTIATE_TEST_SUITE_P(
         bad_line{"unknown_field", "example.com selector=s1 colour=red" + k, "colour", "unknown field"},
         bad_line{"field_twice", "example.com selector=s1 selector=s2" + k, "selector", "twice"},
         bad_line{"no_value", "example.com selector" + k, "field", "'selector' is not key=value"},
+        bad_line{"no_field_name", "example.com =s1" + k, "field", "without a field name"},
         bad_line{"empty_value", "example.com selector=" + k, "selector", "empty value"},
         bad_line{"empty_quoted_value", "example.com selector=s1 key=/k owner=\"\"", "owner", "empty value"},
         bad_line{"unterminated_quote", "example.com selector=s1 key=/k owner=\"ACME", "owner", "unterminated"},

@@ -22,7 +22,10 @@ namespace relaygate::registry {
 expected<std::shared_ptr<const domain_registry>, std::string> load_snapshot(const registry_options& opts);
 
 // Owns a background thread that polls the two files (mtime/size/inode, every
-// poll interval) and reloads on change or on request_reload().
+// poll interval) and reloads on change (once the change has held still for one
+// interval, so a file being rewritten in place is not read half way) or at once
+// on request_reload(). Build the initial snapshot before constructing it; a
+// change between that load and the constructor is seen only at the next change.
 class registry_reloader {
 public:
     registry_reloader(registry_options opts, registry_handle& handle,
