@@ -8,7 +8,9 @@
 set -euo pipefail
 root=${RELAYGATE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${RELAYGATE_BUILD:-$root/build/main}
-if [ "${WATCH_DEMO_IN_NETNS:-}" != 1 ]; then
+# scripts/demo already runs each scenario in in-netns; nesting it would fail
+# (resolv.conf is then a bind mount of a deleted file).
+if [ "${WATCH_DEMO_IN_NETNS:-}" != 1 ] && [ "${RELAYGATE_IN_NETNS:-}" != 1 ]; then
   export WATCH_DEMO_IN_NETNS=1 RELAYGATE_ROOT="$root" RELAYGATE_BUILD="$build"
   exec "$root/tests/harness/in-netns" bash "$0" "$@"
 fi
