@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# milter_postfix_bench.sh: smtp-source -> Postfix (+ milter) -> smtp-sink, on the
+# shared peer-benchmark kit (its netns, private Postfix, OpenDKIM set-up), in ONE
+# run: no milter, relaygate-milter (signing off), milter-null (the floor of any
+# libmilter milter) and OpenDKIM signing. Prints the kit's table; the issue's
+# goal is relaygate-milter >= 0.95 of the no-milter rate.
+#   PEER_BENCH=<dir> bench/milter_postfix_bench.sh [-m MESSAGES] [-r REPS]
+# Needs root (the kit's netns), a main build and the opendkim package (the peer).
+# relaygate-milter listens on a unix socket (the netns shares the filesystem);
+# the kit's sender domain is configured as an operator domain, so every message
+# is accepted. The milter is stopped by PID at the end; each run is bounded by
+# the kit's own message count and timeout.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+kit=${PEER_BENCH:?set PEER_BENCH to the shared bench directory (bench-postfix.sh, lib.sh)}
+build=${RELAYGATE_BUILD:-$root/build/main}
+milter=$build/milter/relaygate-milter
+[ -x "$milter" ] || { echo "milter_postfix_bench: $milter missing (scripts/build main)" >&2; exit 1; }
+command -v opendkim >/dev/null || { echo "milter_postfix_bench: the peer needs the opendkim package" >&2; exit 1; }
+
+work=$(mktemp -d /tmp/relaygate-milter-pf.XXXXXX)
+chmod 755 "$work"
+pid=""
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+: >"$work/domains.conf"
+"$milter" --socket "unix:$work/m.sock" --socket-mode 0666 --admin-file "$work/domains.conf" \
+  --state-file "$work/state.json" --operator-domain corp0001.example.jp --outbound-ip 192.0.2.11 \
+  --rejection-log "$work/rej.log" --log syslog --signing false 2>>"$work/milter.err" &
+pid=$!
+for _ in $(seq 100); do [ -S "$work/m.sock" ] && break; sleep 0.05; done
+[ -S "$work/m.sock" ] || { echo "milter_postfix_bench: milter did not start" >&2; cat "$work/milter.err" >&2; exit 1; }
+
+"$kit/bench-postfix.sh" "$@" --milter-target "unix:$work/m.sock" base ours-milter milter-null milter
