@@ -4,28 +4,6 @@
 #include <algorithm>
 
 namespace relaygate::policy {
-namespace {
-
-// Local names (the log's evidence field), so the pure core needs no resolver code.
-std::string status_name(dns::status s) {
-    switch (s) {
-        case dns::status::ok:
-            return "ok";
-        case dns::status::nxdomain:
-            return "nxdomain";
-        case dns::status::nodata:
-            return "nodata";
-        case dns::status::servfail:
-            return "servfail";
-        case dns::status::timeout:
-            return "timeout";
-        case dns::status::error:
-            return "error";
-    }
-    return "unknown";
-}
-
-}  // namespace
 
 std::string_view to_string(mx_verdict v) {
     switch (v) {
@@ -55,14 +33,14 @@ mx_classification classify_mx(const dns::answer& a, const std::vector<std::strin
         case dns::status::nodata:
             c.verdict = mx_verdict::other;
             c.ttl = std::clamp(a.ttl, ttl.min_negative, ttl.max_negative);
-            c.evidence = status_name(a.result);
+            c.evidence = std::string(dns::to_string(a.result));
             return c;
         case dns::status::servfail:
         case dns::status::timeout:
         case dns::status::error:
             c.verdict = mx_verdict::temp;
             c.ttl = ttl.temp;
-            c.evidence = status_name(a.result);
+            c.evidence = std::string(dns::to_string(a.result));
             return c;
         case dns::status::ok:
             break;

@@ -23,24 +23,6 @@
 
 namespace relaygate::dns {
 
-std::string_view to_string(status s) {
-    switch (s) {
-        case status::ok:
-            return "ok";
-        case status::nxdomain:
-            return "nxdomain";
-        case status::nodata:
-            return "nodata";
-        case status::servfail:
-            return "servfail";
-        case status::timeout:
-            return "timeout";
-        case status::error:
-            return "error";
-    }
-    return "error";
-}
-
 namespace {
 
 using clock = std::chrono::steady_clock;

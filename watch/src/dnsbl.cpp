@@ -35,25 +35,6 @@ std::optional<ranges> parse_ranges(std::string_view text) {
     return out;
 }
 
-// dns::to_string lives in the resolver's .cpp; keep the pure core free of it.
-std::string_view status_name(dns::status s) {
-    switch (s) {
-        case dns::status::ok:
-            return "ok";
-        case dns::status::nxdomain:
-            return "nxdomain";
-        case dns::status::nodata:
-            return "nodata";
-        case dns::status::servfail:
-            return "servfail";
-        case dns::status::timeout:
-            return "timeout";
-        case dns::status::error:
-            return "error";
-    }
-    return "error";
-}
-
 bool in(const ranges& r, std::uint32_t v) {
     for (const auto& [lo, hi] : r) {
         if (v >= lo && v <= hi) return true;
@@ -141,7 +122,7 @@ dnsbl_result interpret(const dns::answer& a, const dnsbl_zone& zone, std::string
         return r;
     }
     if (a.result != dns::status::ok || a.addresses.empty()) {
-        r.detail = std::string(status_name(a.result));
+        r.detail = std::string(dns::to_string(a.result));
         return r;
     }
     // Several A records: any listing code lists; else the first one explains.

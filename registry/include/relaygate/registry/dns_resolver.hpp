@@ -20,7 +20,25 @@ enum class rr_type : std::uint16_t { a = 1, ns = 2, cname = 5, ptr = 12, mx = 15
 
 // How a query ended. nodata = the name exists but has no record of that type.
 enum class status { ok, nxdomain, nodata, servfail, timeout, error };
-std::string_view to_string(status s);
+// Inline so that pure cores (policy's MX cache, watch's DNSBL verdicts) can name
+// a status without linking the resolver.
+constexpr std::string_view to_string(status s) {
+    switch (s) {
+        case status::ok:
+            return "ok";
+        case status::nxdomain:
+            return "nxdomain";
+        case status::nodata:
+            return "nodata";
+        case status::servfail:
+            return "servfail";
+        case status::timeout:
+            return "timeout";
+        case status::error:
+            return "error";
+    }
+    return "error";
+}
 
 struct mx_record {
     std::uint16_t preference = 0;
