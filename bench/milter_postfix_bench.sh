@@ -16,7 +16,7 @@ kit=${PEER_BENCH:?set PEER_BENCH to the shared bench directory (bench-postfix.sh
 build=${RELAYGATE_BUILD:-$root/build/main}
 milter=$build/milter/relaygate-milter
 [ -x "$milter" ] || { echo "milter_postfix_bench: $milter missing (scripts/build main)" >&2; exit 1; }
-command -v opendkim >/dev/null || { echo "milter_postfix_bench: the peer needs the opendkim package" >&2; exit 1; }
+command -v opendkim >/dev/null || { echo "milter_postfix_bench: the peer needs the opendkim package (scripts/install-deps --bench)" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/relaygate-milter-pf.XXXXXX)
 chmod 755 "$work"
