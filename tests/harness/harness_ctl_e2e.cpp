@@ -34,10 +34,13 @@ TEST_F(HarnessCtl, StartsPostfixAndASinkSendsReportsAndStopsThemAll) {
     auto sink = harness_ctl({"sink", "start", "--dir", (work / "sink").string(), "--address", "127.0.0.2"});
     ASSERT_EQ(sink.exit_code, 0) << sink.output;
     const std::string sink_port = first_line(sink.output);
+    const std::string dsn_filter = std::string(RELAYGATE_SOURCE_DIR) + "/postfix-conf/msft_dsn_filter";
     auto pf = harness_ctl({"postfix", "start", "--dir", (work / "postfix").string(), "--relayhost", "[127.0.0.1]:1",
                            "--transport", "msft-out=127.0.0.2", "--main",
-                           "transport_maps = inline:{ outlook.test=msft-out:[127.0.0.2]:" + sink_port + " }"});
+                           "transport_maps = inline:{ outlook.test=msft-out:[127.0.0.2]:" + sink_port + " }", "--file",
+                           "msft_dsn_filter=" + dsn_filter});
     ASSERT_EQ(pf.exit_code, 0) << pf.output;
+    EXPECT_EQ(read_file(work / "postfix" / "etc" / "msft_dsn_filter"), read_file(dsn_filter));
     const std::string smtpd = first_line(pf.output);
     EXPECT_EQ(first_line(harness_ctl({"postfix", "port", "--dir", (work / "postfix").string()}).output), smtpd);
 
@@ -83,6 +86,9 @@ TEST_F(HarnessCtl, UnknownCommandAndMissingDirFailLoudly) {
     auto unknown = harness_ctl({"sink", "explode"});
     EXPECT_EQ(unknown.exit_code, 2);
     EXPECT_NE(unknown.output.find("unknown command 'sink explode'"), std::string::npos) << unknown.output;
+    auto nofile = harness_ctl({"postfix", "start", "--dir", (work / "postfix").string(), "--file", "x=/nonexistent"});
+    EXPECT_EQ(nofile.exit_code, 1);
+    EXPECT_NE(nofile.output.find("--file: no file /nonexistent"), std::string::npos) << nofile.output;
     auto nodir = harness_ctl({"sink", "start"});
     EXPECT_EQ(nodir.exit_code, 1);
     EXPECT_NE(nodir.output.find("--dir is required"), std::string::npos) << nodir.output;

@@ -6,46 +6,27 @@
 
 #include <gtest/gtest.h>
 
+#include "standard_registry.hpp"
+
 namespace relaygate::milter {
 namespace {
 
-using registry::domain_entry;
 using registry::ip_network;
 using registry::verification_state;
-using registry::verification_status;
 
+// The standard milter test registry plus the cases only the pure gate needs.
 registry::domain_registry fixture() {
-    std::vector<domain_entry> e{
-        {.domain = "verified.example", .selector = "s1"},
-        {.domain = "pending.example", .selector = "s1"},
-        {.domain = "failed.example", .selector = "s1"},
-        {.domain = "spf.example", .selector = "s1"},
-        {.domain = "tempfail.example", .selector = "s1"},
-        {.domain = "bare-failure.example", .selector = "s1"},
-        {.domain = "sasl.example", .selector = "s1", .sasl_logins = {"alice", "carol"}},
-        {.domain = "net.example", .selector = "s1", .client_networks = {*ip_network::parse("198.51.100.0/24")}},
-        {.domain = "both.example",
-         .selector = "s1",
-         .sasl_logins = {"bob"},
-         .client_networks = {*ip_network::parse("203.0.113.0/24")}},
-        {.domain = "xn--bcher-kva.example", .selector = "s1"},
-    };
-    std::unordered_map<std::string, verification_status> s;
-    for (auto d : {"verified.example", "sasl.example", "net.example", "both.example", "xn--bcher-kva.example"}) {
-        s[d].state = verification_state::verified;
-    }
-    s["failed.example"] = {.state = verification_state::failed,
-                           .reason_code = "dkim_no_record",
-                           .reason_text = "no DKIM key at s1._domainkey.failed.example"};
-    s["spf.example"] = {.state = verification_state::failed,
-                        .reason_code = "spf_fail",
-                        .reason_text = "SPF of spf.example does not authorize 192.0.2.11"};
-    s["tempfail.example"] = {.state = verification_state::failed,
-                             .temporary_failure = true,
-                             .reason_code = "dkim_temporary",
-                             .reason_text = "DNS timeout for s1._domainkey.tempfail.example"};
+    auto e = testing::standard_entries();
+    e.push_back({.domain = "bare-failure.example", .selector = "s1"});
+    e.push_back({.domain = "both.example",
+                 .selector = "s1",
+                 .sasl_logins = {"bob"},
+                 .client_networks = {*ip_network::parse("203.0.113.0/24")}});
+    e.push_back({.domain = "xn--bcher-kva.example", .selector = "s1"});
+    auto s = testing::standard_states();
+    for (auto d : {"both.example", "xn--bcher-kva.example"}) s[d].state = verification_state::verified;
     s["bare-failure.example"] = {.state = verification_state::failed};
-    return registry::domain_registry(std::move(e), std::move(s), {"relay.example.net"});
+    return registry::domain_registry(std::move(e), std::move(s), {testing::operator_domain});
 }
 
 struct decide_case {
@@ -111,7 +92,7 @@ INSTANTIATE_TEST_SUITE_P(
                     "s1._domainkey.failed.example"},
         decide_case{"failed_spf_names_the_ip", from("n@spf.example"), anyone, verdict::reject, "spf_fail",
                     "550 5.7.1 From domain spf.example is not verified: SPF of spf.example does not authorize "
-                    "192.0.2.11"},
+                    "192.0.2.12"},
         decide_case{"failure_without_reason_text", from("n@bare-failure.example"), anyone, verdict::reject,
                     "not_verified", "550 5.7.1 From domain bare-failure.example is not verified"},
         decide_case{"pending_domain_is_tempfailed", from("n@pending.example"), anyone, verdict::tempfail, "pending",

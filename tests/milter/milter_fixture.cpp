@@ -10,39 +10,6 @@ namespace relaygate::milter::testing {
 
 using namespace std::chrono_literals;
 
-registry::state_map standard_states() {
-    registry::state_map s;
-    using registry::verification_state;
-    for (auto d : {"verified.example", "ed.example", "sasl.example", "net.example"})
-        s[d].state = verification_state::verified;
-    s["failed.example"] = {.state = verification_state::failed,
-                           .reason_code = "dkim_no_record",
-                           .reason_text = "no DKIM key at s1._domainkey.failed.example"};
-    s["spf.example"] = {.state = verification_state::failed,
-                        .reason_code = "spf_fail",
-                        .reason_text = "SPF of spf.example does not authorize 192.0.2.12"};
-    s["tempfail.example"] = {.state = verification_state::failed,
-                             .temporary_failure = true,
-                             .reason_code = "dkim_temporary",
-                             .reason_text = "DNS timeout for s1._domainkey.tempfail.example"};
-    return s;  // pending.example: never checked
-}
-
-std::string admin_file_text() {
-    const std::string k = testdata + "keys/";
-    std::ostringstream a;
-    a << "# relaygate-milter test registry\n"
-      << "verified.example selector=s1 key=" << k << "rsa-s1.pem owner=test\n"
-      << "ed.example selector=s2 key=" << k << "ed-s2.pem owner=test\n"
-      << "pending.example selector=s1 key=" << k << "rsa-s1.pem owner=test\n"
-      << "failed.example selector=s1 key=" << k << "rsa-s1.pem owner=test\n"
-      << "spf.example selector=s1 key=" << k << "rsa-s1.pem owner=test\n"
-      << "tempfail.example selector=s1 key=" << k << "rsa-s1.pem owner=test\n"
-      << "sasl.example selector=s1 key=" << k << "rsa-s1.pem owner=test sasl=alice,carol\n"
-      << "net.example selector=s1 key=" << k << "rsa-s1.pem owner=test networks=198.51.100.0/24\n";
-    return a.str();
-}
-
 milter_process::milter_process(std::vector<std::string> extra_args, const std::string& tag)
     : dir_(tag), extra_args_(std::move(extra_args)) {
     harness::write_file(dir_ / "domains.conf", admin_file_text());
@@ -53,7 +20,7 @@ milter_process::milter_process(std::vector<std::string> extra_args, const std::s
       << "socket = " << socket_spec() << "\n"
       << "admin-file = " << (dir_ / "domains.conf").string() << "\n"
       << "state-file = " << state_file().string() << "\n"
-      << "operator-domain = relay.example.net\n"
+      << "operator-domain = " << operator_domain << "\n"
       << "outbound-ip = 192.0.2.11\n"
       << "outbound-ip = 192.0.2.12\n"
       << "rejection-log = " << rejection_log().string() << "\n"

@@ -1,7 +1,7 @@
 // milter_fixture.hpp: starts the real relaygate-milter for integration and e2e
-// tests — a registry built from test files (admin file + state file written
-// here, keys from tests/testdata/milter/keys), a unix socket and a rejection
-// log in a temp dir, stderr logging at debug. Always stopped by the destructor.
+// tests — the standard registry (standard_registry.hpp) written as admin file
+// and state file, a unix socket and a rejection log in a temp dir, stderr
+// logging at debug. Always stopped by the destructor.
 #pragma once
 
 #include <filesystem>
@@ -10,16 +10,11 @@
 
 #include "relaygate/harness/child_process.hpp"
 #include "relaygate/harness/temp_dir.hpp"
-#include "relaygate/registry/state_store.hpp"
+#include "standard_registry.hpp"
 
 namespace relaygate::milter::testing {
 
-inline const std::string testdata = std::string(RELAYGATE_SOURCE_DIR) + "/tests/testdata/milter/";
 inline const std::string milter_binary = std::string(RELAYGATE_BINARY_DIR) + "/milter/relaygate-milter";
-
-// The registry every milter test uses (see admin_file()).
-registry::state_map standard_states();
-std::string admin_file_text();
 
 class milter_process {
 public:

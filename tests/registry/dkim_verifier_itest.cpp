@@ -5,13 +5,12 @@
 #include <gtest/gtest.h>
 
 #include "relaygate/harness/dns_server.hpp"
+#include "verifier_dns_suite.hpp"
 
 namespace relaygate::registry {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string key(const std::string& name) { return std::string(RELAYGATE_SOURCE_DIR) + "/tests/testdata/keys/" + name; }
 
 struct dkim_case {
     std::string name;    // test name
@@ -21,32 +20,15 @@ struct dkim_case {
     std::string detail_has;  // substring of the human text
 };
 
-class dkim_verifier_test : public ::testing::TestWithParam<dkim_case> {
+class dkim_verifier_test : public verifier_dns_suite, public ::testing::WithParamInterface<dkim_case> {
 protected:
-    static void SetUpTestSuite() {
-        server_ = new harness::dns_server({"verifier.conf"});
-        resolver_ = new dns::resolver({.forwarders = {server_->forwarder()}, .timeout = 1000ms});
-        verifier_ = new dkim_verifier(*resolver_, 1024);
-    }
-    static void TearDownTestSuite() {
-        delete verifier_;
-        delete resolver_;
-        delete server_;
-    }
-    static harness::dns_server* server_;
-    static dns::resolver* resolver_;
-    static dkim_verifier* verifier_;
+    dkim_verifier verifier_{resolver(), 1024};
 };
-harness::dns_server* dkim_verifier_test::server_ = nullptr;
-dns::resolver* dkim_verifier_test::resolver_ = nullptr;
-dkim_verifier* dkim_verifier_test::verifier_ = nullptr;
 
 TEST_P(dkim_verifier_test, classifies) {
     const auto& c = GetParam();
-    domain_entry e{.domain = c.domain.ends_with(".test") ? c.domain : c.domain + ".verify.test",
-                   .selector = "s1",
-                   .key_path = key(c.key_file)};
-    auto r = verifier_->check(e);
+    domain_entry e{.domain = verify_test_domain(c.domain), .selector = "s1", .key_path = test_key(c.key_file)};
+    auto r = verifier_.check(e);
     EXPECT_EQ(to_string(r.outcome), to_string(c.expected)) << r.detail;
     EXPECT_EQ(r.record_name, "s1._domainkey." + e.domain);
     EXPECT_NE(r.detail.find(c.detail_has), std::string::npos) << r.detail;
@@ -96,14 +78,14 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<dkim_case>& i) { return i.param.name; });
 
 TEST_F(dkim_verifier_test, calls_an_unusable_selector_no_record_not_temporary) {
-    auto r =
-        verifier_->check({.domain = "good.verify.test", .selector = "bad..selector", .key_path = key("rsa2048.pem")});
+    auto r = verifier_.check(
+        {.domain = "good.verify.test", .selector = "bad..selector", .key_path = test_key("rsa2048.pem")});
     EXPECT_EQ(r.outcome, dkim_outcome::no_record) << r.detail;
     EXPECT_NE(r.detail.find("not a valid DNS name"), std::string::npos) << r.detail;
 }
 
 TEST(dkim_record_for, gives_the_record_that_verifies) {
-    auto held = load_held_key(key("rsa2048.pem"));
+    auto held = load_held_key(test_key("rsa2048.pem"));
     ASSERT_TRUE(held) << held.error();
     auto record = dkim_record_for(*held);
     EXPECT_TRUE(record.starts_with("v=DKIM1; k=rsa; p=MIIB")) << record;
@@ -113,12 +95,12 @@ TEST(dkim_record_for, gives_the_record_that_verifies) {
         {}, 0, {"local-zone: \"own.test.\" static", "local-data: 's1._domainkey.own.test. 300 IN TXT " + zone + "'"});
     dns::resolver resolver({.forwarders = {dns.forwarder()}, .timeout = 1000ms});
     dkim_verifier verifier(resolver, 1024);
-    auto r = verifier.check({.domain = "own.test", .selector = "s1", .key_path = key("rsa2048.pem")});
+    auto r = verifier.check({.domain = "own.test", .selector = "s1", .key_path = test_key("rsa2048.pem")});
     EXPECT_EQ(r.outcome, dkim_outcome::match) << r.detail;
 }
 
 TEST(dkim_record_for, gives_an_ed25519_record) {
-    auto held = load_held_key(key("ed25519.pem"));
+    auto held = load_held_key(test_key("ed25519.pem"));
     ASSERT_TRUE(held) << held.error();
     EXPECT_TRUE(dkim_record_for(*held).starts_with("v=DKIM1; k=ed25519; p=")) << dkim_record_for(*held);
     EXPECT_EQ(held->bits, 256u);

@@ -8,36 +8,21 @@
 #include <tuple>
 
 #include "relaygate/harness/dns_server.hpp"
+#include "verifier_dns_suite.hpp"
 
 namespace relaygate::registry {
 namespace {
 
 using namespace std::chrono_literals;
 
-std::string key(const std::string& name) { return std::string(RELAYGATE_SOURCE_DIR) + "/tests/testdata/keys/" + name; }
-
 domain_entry entry(const std::string& domain, const std::string& key_file = "rsa2048.pem") {
-    return {.domain = domain.ends_with(".test") ? domain : domain + ".verify.test",
-            .selector = "s1",
-            .key_path = key(key_file)};
+    return {.domain = verify_test_domain(domain), .selector = "s1", .key_path = test_key(key_file)};
 }
 
-class domain_verifier_test : public ::testing::Test {
+class domain_verifier_test : public verifier_dns_suite {
 protected:
-    static void SetUpTestSuite() {
-        server_ = new harness::dns_server({"verifier.conf"});
-        resolver_ = new dns::resolver({.forwarders = {server_->forwarder()}, .timeout = 1000ms});
-    }
-    static void TearDownTestSuite() {
-        delete resolver_;
-        delete server_;
-    }
-    domain_verifier verifier_{*resolver_, {"192.0.2.10", "192.0.2.11", "2001:db8::10"}, 1024};
-    static harness::dns_server* server_;
-    static dns::resolver* resolver_;
+    domain_verifier verifier_{resolver(), {"192.0.2.10", "192.0.2.11", "2001:db8::10"}, 1024};
 };
-harness::dns_server* domain_verifier_test::server_ = nullptr;
-dns::resolver* domain_verifier_test::resolver_ = nullptr;
 
 TEST_F(domain_verifier_test, verifies_a_domain_with_matching_dkim_and_spf_for_every_ip) {
     auto r = verifier_.verify(entry("good"));
@@ -135,7 +120,7 @@ TEST(registry_zone, example_domains_verify_as_their_comments_say) {
         {"softspf.example.test", "rsa2048.pem", "spf_softfail"},
     };
     for (const auto& [domain, key_file, code] : expect) {
-        auto r = verifier.verify({.domain = domain, .selector = "s1", .key_path = key(key_file)});
+        auto r = verifier.verify({.domain = domain, .selector = "s1", .key_path = test_key(key_file)});
         EXPECT_EQ(r.reason_code(), code) << domain << ": " << r.reason_text();
     }
 }

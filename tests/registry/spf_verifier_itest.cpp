@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "relaygate/harness/dns_server.hpp"
+#include "verifier_dns_suite.hpp"
 
 namespace relaygate::registry {
 namespace {
@@ -20,30 +20,14 @@ struct spf_case {
     std::string detail_has = "";
 };
 
-class spf_verifier_test : public ::testing::TestWithParam<spf_case> {
+class spf_verifier_test : public verifier_dns_suite, public ::testing::WithParamInterface<spf_case> {
 protected:
-    static void SetUpTestSuite() {
-        server_ = new harness::dns_server({"verifier.conf"});
-        resolver_ = new dns::resolver({.forwarders = {server_->forwarder()}, .timeout = 1000ms});
-        verifier_ = new spf_verifier(*resolver_);
-    }
-    static void TearDownTestSuite() {
-        delete verifier_;
-        delete resolver_;
-        delete server_;
-    }
-    static harness::dns_server* server_;
-    static dns::resolver* resolver_;
-    static spf_verifier* verifier_;
+    spf_verifier verifier_{resolver()};
 };
-harness::dns_server* spf_verifier_test::server_ = nullptr;
-dns::resolver* spf_verifier_test::resolver_ = nullptr;
-spf_verifier* spf_verifier_test::verifier_ = nullptr;
 
 TEST_P(spf_verifier_test, gives) {
     const auto& c = GetParam();
-    std::string domain = c.domain.ends_with(".test") ? c.domain : c.domain + ".verify.test";
-    auto r = verifier_->check(domain, c.ip);
+    auto r = verifier_.check(verify_test_domain(c.domain), c.ip);
     EXPECT_EQ(to_string(r.outcome), to_string(c.expected)) << r.detail;
     EXPECT_EQ(r.ip, c.ip);
     EXPECT_NE(r.detail.find(c.detail_has), std::string::npos) << r.detail;

@@ -2,7 +2,7 @@
 // (scripts/demo.d/*.sh via scripts/lib/harness.sh). Same code as the C++
 // fixtures: starts real Postfix / smtp-sink / redis-server detached, keeps its
 // state (ports, pid files) in the --dir given, and stops each by PID later.
-//   harness_ctl postfix start --dir D [--relayhost H] [--main 'k = v']... -> prints the smtpd port
+//   harness_ctl postfix start --dir D [--relayhost H] [--main 'k = v']... [--file name=src]... -> prints the smtpd port
 //   harness_ctl sink start --dir D [--address 127.0.0.2] [--hard-reject RCPT] -> prints the port
 //   harness_ctl send --port P --from F --to T [--header H]... -> prints the replies
 // See docs/harness.md; `harness_ctl --help` lists every option.
@@ -32,7 +32,7 @@ struct ctl_options {
     std::string address = "127.0.0.1", relayhost, regex, hard_reply, soft_reply, from, body, server = "127.0.0.1";
     std::string myhostname = "mta.example.test";
     unsigned port = 0, count = 1, timeout = 30;
-    std::vector<std::string> main_cf, services, params, transports, hard_reject, soft_reject, to, headers;
+    std::vector<std::string> main_cf, services, params, transports, files, hard_reject, soft_reject, to, headers;
 };
 
 std::uint16_t read_port(const std::filesystem::path& file) {
@@ -65,6 +65,13 @@ int postfix_start(const ctl_options& o) {
         auto eq = t.find('=');
         if (eq == std::string::npos) throw std::runtime_error("--transport wants name=bind_address, got " + t);
         p.smtp_transport(t.substr(0, eq), t.substr(eq + 1));
+    }
+    for (const auto& f : o.files) {  // name=source: a copy of source in the config dir (a map, a filter)
+        auto eq = f.find('=');
+        if (eq == std::string::npos) throw std::runtime_error("--file wants name=source_path, got " + f);
+        const std::filesystem::path source = f.substr(eq + 1);
+        if (!std::filesystem::is_regular_file(source)) throw std::runtime_error("--file: no file " + source.string());
+        p.files.emplace_back(f.substr(0, eq), read_file(source));
     }
     postfix_instance instance(p);
     instance.release();
@@ -237,6 +244,7 @@ int main(int argc, char** argv) {
         "service", po::value(&o.services), "postfix: postconf -M entry (repeatable)")(
         "param", po::value(&o.params), "postfix: postconf -P entry (repeatable)")(
         "transport", po::value(&o.transports), "postfix: smtp transport name=bind_address (repeatable)")(
+        "file", po::value(&o.files), "postfix: name=source, copies source into the config dir (repeatable)")(
         "regex", po::value(&o.regex), "postfix wait-log: ECMAScript regex")(
         "count", po::value(&o.count), "wait-log / sink wait: how many")("timeout", po::value(&o.timeout),
                                                                         "seconds to wait (default 30)")(
