@@ -61,24 +61,24 @@ TEST_P(real_decision_lines, parse_as_expected) {
 
 INSTANTIATE_TEST_SUITE_P(
     decisions_log, real_decision_lines,
-    ::testing::Values(
-        decision_case{"3DE5CA743B6 accept", line_kind::milter_decision, "3DE5CA743B6", "accept", "ok",
-                      "verified.example", ""},
-        decision_case{"4E4DAA74123 reject", line_kind::milter_decision, "4E4DAA74123", "reject", "not_registered",
-                      "unknown.example", ""},
-        decision_case{"9C1E4A7233F policy action=filter", line_kind::policy_decision, "9C1E4A7233F", "filter", "",
-                      "", ""},
-        decision_case{"9C1E4A7233F policy action=defer_rate", line_kind::policy_decision, "9C1E4A7233F",
-                      "defer_rate", "", "", ""},
-        decision_case{"- policy action=dunno", line_kind::policy_decision, "", "dunno", "", "", ""},
-        decision_case{"socketmap key=bob@outlook.test", line_kind::policy_steering, "", "", "domain_list", "",
-                      "\"OK msft-out:[127.0.0.1]:22534\""},
-        decision_case{"socketmap key=*", line_kind::policy_steering, "", "", "wildcard", "", "\"NOTFOUND \""},
-        // Lines of these programs that are not decisions.
-        decision_case{"relaygate-milter[2831]: - started", line_kind::other, "", "", "", "", ""},
-        decision_case{"relaygate-policy[2820]: - listening", line_kind::other, "", "", "", "", ""},
-        decision_case{"- registry_load_failed", line_kind::other, "", "", "", "", ""},
-        decision_case{"- shutdown signal=15", line_kind::other, "", "", "", "", ""}));
+    ::testing::Values(decision_case{"3DE5CA743B6 accept", line_kind::milter_decision, "3DE5CA743B6", "accept", "ok",
+                                    "verified.example", ""},
+                      decision_case{"4E4DAA74123 reject", line_kind::milter_decision, "4E4DAA74123", "reject",
+                                    "not_registered", "unknown.example", ""},
+                      decision_case{"9C1E4A7233F policy action=filter", line_kind::policy_decision, "9C1E4A7233F",
+                                    "filter", "", "", ""},
+                      decision_case{"9C1E4A7233F policy action=defer_rate", line_kind::policy_decision, "9C1E4A7233F",
+                                    "defer_rate", "", "", ""},
+                      decision_case{"- policy action=dunno", line_kind::policy_decision, "", "dunno", "", "", ""},
+                      decision_case{"socketmap key=bob@outlook.test", line_kind::policy_steering, "", "", "domain_list",
+                                    "", "\"OK msft-out:[127.0.0.1]:22534\""},
+                      decision_case{"socketmap key=*", line_kind::policy_steering, "", "", "wildcard", "",
+                                    "\"NOTFOUND \""},
+                      // Lines of these programs that are not decisions.
+                      decision_case{"relaygate-milter[2831]: - started", line_kind::other, "", "", "", "", ""},
+                      decision_case{"relaygate-policy[2820]: - listening", line_kind::other, "", "", "", "", ""},
+                      decision_case{"- registry_load_failed", line_kind::other, "", "", "", "", ""},
+                      decision_case{"- shutdown signal=15", line_kind::other, "", "", "", "", ""}));
 
 TEST(decision_lines, every_line_of_the_capture_parses) {
     std::size_t milter = 0, policy = 0, steering = 0;
@@ -128,11 +128,10 @@ TEST(decision_lines, hostile_input_is_rejected_not_misread) {
     std::string many = head + "3DE5CA743B6 accept reason=ok";
     for (int i = 0; i < 64; ++i) many += " k=v";
     EXPECT_EQ(error(many), "bad_decision");
-    EXPECT_EQ(error(head + "3DE5CA743B6 accept reason=ok from_domains=" + std::string(2049, 'a')),
-              "field_too_long");
+    EXPECT_EQ(error(head + "3DE5CA743B6 accept reason=ok from_domains=" + std::string(2049, 'a')), "field_too_long");
     EXPECT_EQ(error(head + "3DE5CA743B6 accept reason=ok x=" + std::string(8200, 'a')), "line_too_long");
     EXPECT_EQ(error(pol + "- socketmap key=a domain=a reason=domain_list"), "bad_decision");  // no reply
-    EXPECT_EQ(error(pol + "ABCDE12345 socketmap key=a reply=OK reason=x"), "parsed");  // not "-": other
+    EXPECT_EQ(error(pol + "ABCDE12345 socketmap key=a reply=OK reason=x"), "parsed");         // not "-": other
     EXPECT_EQ(error(pol + "- policy action="), "bad_decision");
     EXPECT_EQ(error(pol + "- policy"), "bad_decision");
     // Escapes inside quotes do not end the value; a trailing backslash does not run past the line.
@@ -195,8 +194,8 @@ TEST(delivery_tracker, from_domain_reaches_expired_rows_and_deferrals) {
     auto feed = [&](const std::string& l) { return t.observe(*parse_maillog_line(h + l, now)); };
     feed("vm relaygate-milter[1]: ABCDE12345 accept reason=ok from_domains=Shop.example,x.example client=1");
     feed("mta postfix/qmgr[2]: ABCDE12345: from=<a@b.example>, size=1, nrcpt=1 (queue active)");
-    auto d = feed(
-        "mta postfix/smtp[3]: ABCDE12345: to=<r@c.example>, relay=none, delay=20, dsn=4.4.1, status=deferred (x)");
+    auto d =
+        feed("mta postfix/smtp[3]: ABCDE12345: to=<r@c.example>, relay=none, delay=20, dsn=4.4.1, status=deferred (x)");
     ASSERT_EQ(d.failures.size(), 1u);
     EXPECT_EQ(d.failures[0].from_domain, "shop.example");
     auto e = feed("mta postfix/qmgr[2]: ABCDE12345: from=<a@b.example>, status=expired, returned to sender");

@@ -70,11 +70,11 @@ TEST_F(decision_lines_e2e, milter_and_policy_lines_reach_the_maillog_metrics_and
 
     write_file(dir / "domains.conf", milter::testing::admin_file_text());
     ASSERT_TRUE(registry::write_state_file((dir / "state.json").string(), milter::testing::standard_states()));
-    write_file(dir / "milter.conf", "socket = unix:" + milter_socket.string() + "\nsocket-mode = 0666\n" +
-                                        "admin-file = " + (dir / "domains.conf").string() + "\n" +
-                                        "state-file = " + (dir / "state.json").string() + "\n" +
-                                        "operator-domain = relay.example.net\noutbound-ip = 192.0.2.11\n" + "rejection-log = " + (dir / "rejections.log").string() + "\n" +
-                                        "log = " + postlog + "\n");
+    write_file(dir / "milter.conf",
+               "socket = unix:" + milter_socket.string() + "\nsocket-mode = 0666\n" + "admin-file = " +
+                   (dir / "domains.conf").string() + "\n" + "state-file = " + (dir / "state.json").string() + "\n" +
+                   "operator-domain = relay.example.net\noutbound-ip = 192.0.2.11\n" +
+                   "rejection-log = " + (dir / "rejections.log").string() + "\n" + "log = " + postlog + "\n");
     child_process milter({.argv = {milter::testing::milter_binary, "--config", (dir / "milter.conf").string()},
                           .stderr_path = dir / "milter.err"});
     // Its start line arrives through postlogd, like every other line of it.
@@ -97,21 +97,25 @@ TEST_F(decision_lines_e2e, milter_and_policy_lines_reach_the_maillog_metrics_and
     ASSERT_TRUE(rejected.data_reply() && rejected.data_reply()->starts_with("550 ")) << rejected.transcript;
 
     // The milter's decision line, in Postfix's maillog, with the queue id first.
-    ASSERT_TRUE(postfix.wait_for_log(R"(relaygate-milter\[[0-9]+\]: )" + qid +
-                                         " accept reason=ok from_domains=verified.example client=127.0.0.1",
-                                     10s));
+    ASSERT_TRUE(postfix.wait_for_log(
+        R"(relaygate-milter\[[0-9]+\]: )" + qid + " accept reason=ok from_domains=verified.example client=127.0.0.1",
+        10s));
     ASSERT_TRUE(postfix.wait_for_log(" reject reason=not_registered domain=unknown.example", 10s));
-    ASSERT_TRUE(postfix.wait_for_log(R"(relaygate-policy\[[0-9]+\]: - socketmap key=bob@outlook.test domain=outlook.test reply=\"OK msft-out:)", 10s));
+    ASSERT_TRUE(postfix.wait_for_log(
+        R"(relaygate-policy\[[0-9]+\]: - socketmap key=bob@outlook.test domain=outlook.test reply=\"OK msft-out:)",
+        10s));
     ASSERT_TRUE(postfix.wait_for_log(qid + ": to=<bob@outlook.test>.*status=bounced", 30s)) << postfix.maillog();
 
     const auto metrics_port = free_port();
     const auto state = dir / "watch";
-    child_process watch({.argv = {bin + "/watch/relaygate-watch", "--maillog=" + postfix.maillog_path().string(),
-                                  "--state-dir=" + state.string(), "--egress-state-file=" + (dir / "egress.json").string(),
-                                  "--transport=postfix/msft-out=msft-out,microsoft,127.0.0.2",
-                                  "--metrics-listen=127.0.0.1:" + std::to_string(metrics_port), "--log-sink=stderr"},
-                         .stderr_path = dir / "watch.err"});
-    ASSERT_TRUE(wait_until([&] { return tcp_connects("127.0.0.1", metrics_port); }, 10s)) << read_file(dir / "watch.err");
+    child_process watch(
+        {.argv = {bin + "/watch/relaygate-watch", "--maillog=" + postfix.maillog_path().string(),
+                  "--state-dir=" + state.string(), "--egress-state-file=" + (dir / "egress.json").string(),
+                  "--transport=postfix/msft-out=msft-out,microsoft,127.0.0.2",
+                  "--metrics-listen=127.0.0.1:" + std::to_string(metrics_port), "--log-sink=stderr"},
+         .stderr_path = dir / "watch.err"});
+    ASSERT_TRUE(wait_until([&] { return tcp_connects("127.0.0.1", metrics_port); }, 10s))
+        << read_file(dir / "watch.err");
     ASSERT_TRUE(wait_until(
         [&] {
             return metrics_text(metrics_port)
@@ -131,8 +135,8 @@ TEST_F(decision_lines_e2e, milter_and_policy_lines_reach_the_maillog_metrics_and
     EXPECT_EQ(m.find("relaygate_watch_parse_errors_total{"), std::string::npos) << m;
 
     // The bounce's ledger row carries the From domain of the milter's line (lower case).
-    const auto list = run_command({bin + "/admin/relaygate-admin", "--outbound-ip=192.0.2.11", "failures", "--since", "0", "--json", "--all",
-                                   "--ledger", (state / "ledger.sqlite").string()});
+    const auto list = run_command({bin + "/admin/relaygate-admin", "--outbound-ip=192.0.2.11", "failures", "--since",
+                                   "0", "--json", "--all", "--ledger", (state / "ledger.sqlite").string()});
     ASSERT_EQ(list.exit_code, 0) << list.output;
     const auto row = nlohmann::json::parse(list.output.substr(0, list.output.find('\n')));
     EXPECT_EQ(row["queue_id"], qid);
