@@ -84,23 +84,22 @@ TEST(watch_redis, a_flip_lands_in_redis_and_the_policy_daemon_steers_to_the_spar
     harness::child_process policy(
         {.argv = {bin + "/policy/relaygate-policy", "--policy-listen", "",
                   "--socketmap-listen=inet:127.0.0.1:" + std::to_string(map_port),
-                  "--microsoft-domains=" + (dir / "microsoft-domains").string(),
-                  "--transport-nexthop=[127.0.0.1]:2525", "--mx-detection=0", "--redis=" + where,
-                  "--redis-prefix=" + prefix, "--log-sink=stderr"},
+                  "--microsoft-domains=" + (dir / "microsoft-domains").string(), "--transport-nexthop=[127.0.0.1]:2525",
+                  "--mx-detection=0", "--redis=" + where, "--redis-prefix=" + prefix, "--log-sink=stderr"},
          .stderr_path = dir / "policy.err"});
     ASSERT_TRUE(harness::wait_until([&] { return harness::tcp_connects("127.0.0.1", map_port); }, 10s))
         << read_file(dir / "policy.err");
     EXPECT_EQ(socketmap_lookup(map_port, "transport bob@outlook.test"), "OK msft-out:[127.0.0.1]:2525");
 
     write_file(dir / "maillog", capture_until_reload());
-    harness::child_process watch({.argv = {bin + "/watch/relaygate-watch", "--maillog=" + (dir / "maillog").string(),
-                                           "--state-dir=" + (dir / "state").string(), "--redis=" + where,
-                                           "--redis-prefix=" + prefix,
-                                           "--transport=postfix/msft-out=msft-out,microsoft,127.0.0.2",
-                                           "--transport=postfix/msft-spare=msft-spare,microsoft,127.0.0.3",
-                                           "--failover=microsoft=msft-out,msft-spare,127.0.0.2",
-                                           "--requeue=false", "--metrics-listen", "", "--log-sink=stderr"},
-                                  .stderr_path = dir / "watch.err"});
+    harness::child_process watch(
+        {.argv = {bin + "/watch/relaygate-watch", "--maillog=" + (dir / "maillog").string(),
+                  "--state-dir=" + (dir / "state").string(), "--redis=" + where, "--redis-prefix=" + prefix,
+                  "--transport=postfix/msft-out=msft-out,microsoft,127.0.0.2",
+                  "--transport=postfix/msft-spare=msft-spare,microsoft,127.0.0.3",
+                  "--failover=microsoft=msft-out,msft-spare,127.0.0.2", "--requeue=false", "--metrics-listen", "",
+                  "--log-sink=stderr"},
+         .stderr_path = dir / "watch.err"});
     std::string route;
     ASSERT_TRUE(harness::wait_until(
         [&] {
@@ -126,9 +125,9 @@ TEST(watch_redis, a_flip_lands_in_redis_and_the_policy_daemon_steers_to_the_spar
     EXPECT_EQ(watch.wait_for_exit(10s), 0);
     const auto again =
         harness::run_command({bin + "/watch/relaygate-watch", "--maillog=" + (dir / "maillog").string(),
-                              "--state-dir=" + (dir / "state").string(), "--redis=" + where,
-                              "--redis-prefix=" + prefix, "--failover=microsoft=msft-out,msft-spare,127.0.0.2",
-                              "--metrics-listen", "", "--log-sink=stderr", "--exit-at-eof"},
+                              "--state-dir=" + (dir / "state").string(), "--redis=" + where, "--redis-prefix=" + prefix,
+                              "--failover=microsoft=msft-out,msft-spare,127.0.0.2", "--metrics-listen", "",
+                              "--log-sink=stderr", "--exit-at-eof"},
                              30s);
     EXPECT_EQ(again.exit_code, 0) << again.output;
     EXPECT_NE(again.output.find("failover family=microsoft active=msft-spare"), std::string::npos) << again.output;
