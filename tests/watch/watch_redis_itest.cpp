@@ -4,10 +4,6 @@
 // "<prefix>egress"; the real relaygate-policy with --redis on the same server
 // (its egress_view polling the Redis egress_store) then steers Microsoft
 // recipients to msft-spare over its socketmap.
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -18,6 +14,7 @@
 #include "relaygate/harness/redis_server.hpp"
 #include "relaygate/harness/temp_dir.hpp"
 #include "relaygate/harness/wait.hpp"
+#include "socketmap_client.hpp"
 
 namespace relaygate::watch {
 namespace {
@@ -25,6 +22,7 @@ namespace {
 using namespace std::chrono_literals;
 using harness::read_file;
 using harness::write_file;
+using test_support::socketmap_lookup;
 
 const std::string bin = RELAYGATE_BINARY_DIR;
 
@@ -36,33 +34,6 @@ std::string capture_until_reload() {
         out += l + "\n";
     }
     return out;
-}
-
-// One socketmap lookup ("transport KEY") over loopback TCP; "" on any failure.
-std::string socketmap_lookup(std::uint16_t port, const std::string& payload) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    timeval tv{5, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    std::string reply;
-    if (::connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0) {
-        const std::string ns = std::to_string(payload.size()) + ":" + payload + ",";
-        if (::send(fd, ns.data(), ns.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(ns.size())) {
-            char buf[512];
-            while (reply.empty() || reply.back() != ',') {
-                const auto n = ::recv(fd, buf, sizeof buf, 0);
-                if (n <= 0) break;
-                reply.append(buf, static_cast<std::size_t>(n));
-            }
-        }
-    }
-    ::close(fd);
-    const auto colon = reply.find(':');
-    if (colon == std::string::npos || reply.empty() || reply.back() != ',') return "";
-    return reply.substr(colon + 1, reply.size() - colon - 2);
 }
 
 // The bulk reply of HGET, or "" for nil/errors.

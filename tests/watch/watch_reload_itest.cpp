@@ -65,15 +65,14 @@ TEST(watch_reload, sighup_applies_hook_and_thresholds_and_a_broken_config_keeps_
     write_file(log, "");
     const auto port = harness::free_port();
     auto config = [&](const std::string& min, const std::string& hook_file) {
-        write_file(dir / "relaygate.conf", "[watch]\nmaillog = " + log.string() + "\nstate-dir = " +
-                                               (dir / "state").string() + "\negress-state-file = " +
-                                               (dir / "egress.json").string() +
-                                               "\ntransport = postfix/msft-out=msft-out,microsoft,127.0.0.2\n"
-                                               "transport = postfix/msft-spare=msft-spare,microsoft,127.0.0.3\n"
-                                               "alert-min = " +
-                                               min + "\nalert-hook = cat >> " + (dir / hook_file).string() +
-                                               "\nmetrics-listen = 127.0.0.1:" + std::to_string(port) +
-                                               "\nlog-sink = stderr\n");
+        write_file(dir / "relaygate.conf",
+                   "[watch]\nmaillog = " + log.string() + "\nstate-dir = " + (dir / "state").string() +
+                       "\negress-state-file = " + (dir / "egress.json").string() +
+                       "\ntransport = postfix/msft-out=msft-out,microsoft,127.0.0.2\n"
+                       "transport = postfix/msft-spare=msft-spare,microsoft,127.0.0.3\n"
+                       "alert-min = " +
+                       min + "\nalert-hook = cat >> " + (dir / hook_file).string() +
+                       "\nmetrics-listen = 127.0.0.1:" + std::to_string(port) + "\nlog-sink = stderr\n");
     };
     config("1000", "hook1.jsonl");
     harness::child_process watch(
@@ -122,8 +121,7 @@ TEST(watch_reload, sighup_applies_hook_and_thresholds_and_a_broken_config_keeps_
     EXPECT_EQ(read_file(dir / "watch.err").find("alert family=microsoft transport=msft-spare"), std::string::npos);
     std::ofstream(log, std::ios::app) << deferrals(109, 1, "msft-spare");
     ASSERT_TRUE(harness::wait_until(
-        [&] { return read_file(dir / "hook2.jsonl").find("\"transport\":\"msft-spare\"") != std::string::npos; },
-        10s))
+        [&] { return read_file(dir / "hook2.jsonl").find("\"transport\":\"msft-spare\"") != std::string::npos; }, 10s))
         << read_file(dir / "watch.err");
     EXPECT_FALSE(std::filesystem::exists(dir / "hook3.jsonl"));
     EXPECT_TRUE(watch.running());

@@ -195,8 +195,10 @@ std::vector<std::string> delivery_tracker::deferred_queue_ids(std::string_view f
 
 namespace relaygate::watch {
 
-void delivery_tracker::forget(const std::vector<std::string>& queue_ids) {
-    for (const auto& id : queue_ids) messages_.erase(id);
+void delivery_tracker::requeued(const std::vector<std::string>& queue_ids) {
+    for (const auto& id : queue_ids) {
+        if (const auto it = messages_.find(id); it != messages_.end()) it->second.deferred.clear();
+    }
 }
 
 }  // namespace relaygate::watch

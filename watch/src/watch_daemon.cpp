@@ -300,7 +300,10 @@ void watch_daemon::requeue(const std::string& family) {
     }
     std::string input;
     for (const auto& id : ids) input += id + "\n";
-    const auto r = run_process({options_.postsuper, "-c", options_.postfix_config_dir, "-r", "-"}, input,
+    // Only the deferred queue: a message qmgr has moved to the active queue in
+    // the meantime is in delivery (requeueing it would deliver it twice); it
+    // comes back deferred or leaves through the spare at its next attempt.
+    const auto r = run_process({options_.postsuper, "-c", options_.postfix_config_dir, "-r", "-", "deferred"}, input,
                                std::chrono::seconds(60), true);
     std::string out = r.output.substr(0, 200);
     for (auto& c : out) {
@@ -315,7 +318,7 @@ void watch_daemon::requeue(const std::string& family) {
         const auto kick = run_process({options_.postkick, "-c", options_.postfix_config_dir, "public", "pickup", "W"},
                                       "", std::chrono::seconds(10), true);
         if (kick.exit_code != 0) log::warning("- postkick_failed exit=" + std::to_string(kick.exit_code));
-        tracker_.forget(ids);  // postsuper -r gives them new queue ids
+        tracker_.requeued(ids);
         metrics_.add("relaygate_watch_requeued_total", {{"family", family}}, static_cast<double>(ids.size()));
     }
 }

@@ -86,8 +86,12 @@ public:
 
     // Queue ids with a recipient of this family still deferred (for postsuper -r).
     std::vector<std::string> deferred_queue_ids(std::string_view family) const;
-    // Forgets queue ids that postsuper -r gave new ids to.
-    void forget(const std::vector<std::string>& queue_ids);
+    // postsuper -r was given these ids: they stop being requeue candidates
+    // (their deferred recipients are dropped). The rest of what is known
+    // (Message-ID, sender, From domain) stays: a message qmgr had already
+    // moved to the active queue is not requeued and logs on under its id; one
+    // that was requeued (new id) is evicted in time like any other.
+    void requeued(const std::vector<std::string>& queue_ids);
     std::size_t tracked() const { return messages_.size(); }
 
 private:
