@@ -1,6 +1,7 @@
 // maillog_fuzz.cpp: libFuzzer target for the maillog parser and, on what it
 // accepts, the reply classifier and the delivery tracker (all pure). Corpus:
-// tests/testdata/fuzz/maillog/ (real Postfix 3.7 lines and edge cases).
+// tests/testdata/fuzz/maillog/ (real Postfix 3.7 lines, relaygate-milter and
+// relaygate-policy decision lines, edge cases).
 #include <cstddef>
 #include <cstdint>
 #include <string_view>

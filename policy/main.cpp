@@ -69,12 +69,10 @@ int main(int argc, char** argv) {
 
     rl::level lvl{};
     if (!parse_level(cfg.log_level, lvl)) return fail("log-level: unknown level '" + cfg.log_level + "'");
-    rl::sink where = cfg.log_sink == "stderr" ? rl::sink::stderr_only
-                     : cfg.log_sink == "both" ? rl::sink::both
-                                              : rl::sink::syslog;
-    if (cfg.log_sink != "stderr" && cfg.log_sink != "both" && cfg.log_sink != "syslog")
-        return fail("log-sink: want syslog, stderr or both");
-    rl::configure("relaygate-policy", where, lvl);
+    const auto where = rl::parse_sink(cfg.log_sink);
+    if (!where)
+        return fail("log-sink: want syslog, stderr, both, postlog or postlog:/PATH, got '" + cfg.log_sink + "'");
+    rl::configure("relaygate-policy", *where, lvl);
 
     auto service_cfg = rp::build_service_config(cfg);
     if (!service_cfg) return fail(service_cfg.error());

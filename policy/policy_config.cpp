@@ -5,6 +5,8 @@
 #include <boost/program_options.hpp>
 #include <iostream>
 
+#include "relaygate/registry/log.hpp"
+
 namespace relaygate::policy {
 namespace po = boost::program_options;
 namespace {
@@ -52,7 +54,7 @@ po::options_description describe(daemon_config& c) {
     add("max-connections", po::value(&c.max_connections)->default_value(c.max_connections),
         "connections over both listeners");
     add("log-level", po::value(&c.log_level)->default_value(c.log_level), "debug, info, notice, warning, error");
-    add("log-sink", po::value(&c.log_sink)->default_value(c.log_sink), "syslog, stderr, both");
+    add("log-sink", po::value(&c.log_sink)->default_value(c.log_sink), relaygate::log::sink_help.data());
     registry::add_registry_options(d, c.registry);
     return d;
 }

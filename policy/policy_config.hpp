@@ -42,7 +42,7 @@ struct daemon_config {
     std::size_t max_connections = 20000;
     registry::registry_options registry;  // shared keys: admin-file, operator-domain, dns-forwarder, ...
     std::string log_level = "info";       // debug, info, notice, warning, error
-    std::string log_sink = "syslog";      // syslog, stderr, both
+    std::string log_sink = "syslog";      // syslog, stderr, both, postlog[:PATH] (log::parse_sink)
 };
 
 // Parses argv (and the --config file it names). nullopt result with no error

@@ -76,10 +76,7 @@ int main(int argc, char** argv) {
     const watch_options o = parsed->options;
     if (o.list_failures) return list_failures(o);
 
-    const log::sink where = o.log_sink == "stderr" ? log::sink::stderr_only
-                            : o.log_sink == "both" ? log::sink::both
-                                                   : log::sink::syslog;
-    log::configure("relaygate-watch", where, log::level::info);
+    log::configure("relaygate-watch", *log::parse_sink(o.log_sink), log::level::info);  // validated
 
     auto store = make_store(o);
     std::unique_ptr<dns::resolver> resolver;

@@ -35,7 +35,7 @@ po::options_description describe(milter_config& c, raw_values& raw) {
             "operator domain (repeatable)")
         ("rejection-log", po::value(&c.rejection_log)->default_value(c.rejection_log), "JSON-lines file of "
             "rejections; empty = none")
-        ("log", po::value(&raw.log_sink)->default_value(raw.log_sink), "syslog | stderr | both")
+        ("log", po::value(&raw.log_sink)->default_value(raw.log_sink), log::sink_help.data())
         ("log-level", po::value(&raw.log_level)->default_value(raw.log_level), "debug | info | notice | warning | "
             "error")
         ("milter-timeout", po::value(&c.milter_timeout)->default_value(c.milter_timeout), "seconds to wait on the MTA")
@@ -82,17 +82,17 @@ std::optional<std::string> check(milter_config& c, const raw_values& raw) {
           c.socket.starts_with("inet6:"))) {
         return bad("socket", c.socket, "expected unix:/path or inet:PORT@HOST");
     }
-    static const std::pair<const char*, log::sink> sinks[] = {
-        {"syslog", log::sink::syslog}, {"stderr", log::sink::stderr_only}, {"both", log::sink::both}};
     static const std::pair<const char*, log::level> levels[] = {{"debug", log::level::debug},
                                                                 {"info", log::level::info},
                                                                 {"notice", log::level::notice},
                                                                 {"warning", log::level::warning},
                                                                 {"error", log::level::error}};
+    if (auto s = log::parse_sink(raw.log_sink)) {
+        c.log_sink = *s;
+    } else {
+        return bad("log", raw.log_sink, "expected syslog, stderr, both, postlog or postlog:/PATH");
+    }
     bool found = false;
-    for (auto [name, s] : sinks) found = found || (raw.log_sink == name && (c.log_sink = s, true));
-    if (!found) return bad("log", raw.log_sink, "expected syslog, stderr or both");
-    found = false;
     for (auto [name, l] : levels) found = found || (raw.log_level == name && (c.log_level = l, true));
     if (!found) return bad("log-level", raw.log_level, "expected debug, info, notice, warning or error");
     if (c.limits.max_bytes == 0 || c.limits.max_mailboxes == 0) {

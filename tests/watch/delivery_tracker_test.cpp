@@ -123,5 +123,22 @@ TEST(delivery_tracker, sent_closes_a_deferral_and_sender_domain_is_lower_case) {
     EXPECT_EQ(sender_domain("MAILER-DAEMON"), "");
 }
 
+TEST(delivery_tracker, requeued_ids_leave_the_candidates_but_keep_what_is_known) {
+    delivery_tracker t({.long_deferred_seconds = 1000}, transport_map{});
+    const std::string h = "Dec 01 18:28:51 mta ";
+    auto feed = [&](const std::string& l) { return t.observe(*parse_maillog_line(h + l, 1796149800)); };
+    feed("postfix/cleanup[1]: ABCDE1: message-id=<m1@x>");
+    feed("postfix/qmgr[1]: ABCDE1: from=<a@b.test>, size=1, nrcpt=1 (queue active)");
+    feed("postfix/smtp[2]: ABCDE1: to=<x@y.test>, relay=r, delay=1, dsn=4.7.1, status=deferred (c)");
+    ASSERT_EQ(t.deferred_queue_ids("other"), std::vector<std::string>{"ABCDE1"});
+    t.requeued({"ABCDE1", "NOTKNOWN1"});
+    EXPECT_TRUE(t.deferred_queue_ids("other").empty());
+    // qmgr had it in the active queue: not requeued, it logs on under its id.
+    const auto o = feed("postfix/smtp[2]: ABCDE1: to=<x@y.test>, relay=r, delay=2, dsn=5.1.1, status=bounced (u)");
+    ASSERT_EQ(o.failures.size(), 1u);
+    EXPECT_EQ(o.failures[0].message_id, "<m1@x>");
+    EXPECT_EQ(o.failures[0].sender, "a@b.test");
+}
+
 }  // namespace
 }  // namespace relaygate::watch

@@ -81,7 +81,7 @@ TEST(watch_daemon, alert_hook_flip_requeue_metrics_ledger_and_restart) {
         << read_file(dir / "watch.err");
     ASSERT_TRUE(harness::wait_until([&] { return !read_file(dir / "postsuper.stdin").empty(); }, 10s))
         << read_file(dir / "watch.err");
-    EXPECT_EQ(read_file(dir / "postsuper.args"), "-c /pf/etc -r -\n");
+    EXPECT_EQ(read_file(dir / "postsuper.args"), "-c /pf/etc -r - deferred\n");
     // The family's messages with a deferred recipient at the time of the flip.
     EXPECT_EQ(read_file(dir / "postsuper.stdin"), "D3988A72335\nDD4B4A72338\nE6F35A7233D\nF1A7CA72340\n");
     ASSERT_TRUE(

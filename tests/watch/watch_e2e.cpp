@@ -12,6 +12,7 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
 
 #include "relaygate/harness/child_process.hpp"
 #include "relaygate/harness/free_port.hpp"
@@ -20,6 +21,7 @@
 #include "relaygate/harness/smtp_sink.hpp"
 #include "relaygate/harness/temp_dir.hpp"
 #include "relaygate/harness/wait.hpp"
+#include "socketmap_client.hpp"
 
 namespace relaygate::watch {
 namespace {
@@ -120,6 +122,10 @@ TEST_F(watch_e2e, blocklisted_designated_ip_flips_requeues_delivers_all_and_swit
         10s));
     EXPECT_NE(read_file(dir / "watch.err").find("requeue family=microsoft queue_ids="), std::string::npos);
     EXPECT_EQ(read_file(dir / "watch.err").find(" queue_ids=0"), std::string::npos) << read_file(dir / "watch.err");
+    // postsuper -r - deferred ran and succeeded (ids it no longer finds in the deferred queue are skipped).
+    EXPECT_TRUE(std::regex_search(read_file(dir / "watch.err"),
+                                  std::regex("requeue family=microsoft queue_ids=[1-9][0-9]* exit=0 ")))
+        << read_file(dir / "watch.err");
     EXPECT_TRUE(wait_until(
         [&] { return read_file(dir / "alerts.jsonl").find("\"type\":\"alert\"") != std::string::npos; }, 10s));
 
@@ -173,7 +179,12 @@ TEST_F(watch_e2e, blocklisted_designated_ip_flips_requeues_delivers_all_and_swit
                    std::string::npos;
         },
         5s));
-    std::this_thread::sleep_for(300ms);  // the policy daemon re-reads the egress state every 100 ms
+    // The policy daemon re-reads the egress state every 100 ms: wait until it steers to the designated transport.
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return test_support::socketmap_lookup(map_port, "transport carol@outlook.test").starts_with("OK msft-out:");
+        },
+        5s));
     const auto again = run_command({"smtp-source", "-m", "3", "-f", "news@brand.test", "-t", "carol@outlook.test",
                                     "127.0.0.1:" + std::to_string(postfix.smtp_port())},
                                    60s);

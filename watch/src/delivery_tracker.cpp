@@ -46,6 +46,13 @@ std::string sender_domain(std::string_view sender) {
     return lower(sender.substr(at + 1));
 }
 
+std::string first_from_domain(std::string_view from_domains) {
+    std::string all = unquote_value(from_domains);
+    std::string first = lower(std::string_view(all).substr(0, all.find(',')));
+    if (first.size() > 255) return {};
+    return first;
+}
+
 delivery_tracker::delivery_tracker(tracker_options options, transport_map transports)
     : options_(options), transports_(std::move(transports)) {}
 
@@ -77,6 +84,7 @@ void delivery_tracker::fill_failure(failure_record& f, const maillog_record& r, 
     f.queue_id.assign(r.queue_id);
     f.message_id.assign(m.message_id);
     f.sender.assign(m.sender);
+    f.from_domain.assign(m.from_domain);
     f.recipient.assign(r.to);
     f.family.assign(t.family);
     f.transport.assign(t.transport);
@@ -103,6 +111,18 @@ observation delivery_tracker::observe(const maillog_record& r) {
         case line_kind::qmgr_removed:
             messages_.erase(std::string(r.queue_id));
             return out;
+        case line_kind::milter_decision:
+            // A rejected or tempfailed message never enters the queue (cleanup
+            // discards it, no "removed" line follows): forget what cleanup logged.
+            if (r.action == "accept" || r.action == "tag") {
+                entry(r.queue_id).from_domain = first_from_domain(r.from_domains);
+            } else {
+                messages_.erase(std::string(r.queue_id));
+            }
+            return out;
+        case line_kind::policy_decision:
+        case line_kind::policy_steering:
+            return out;
         case line_kind::qmgr_expired: {
             auto& m = entry(r.queue_id);
             if (!m.sender_known) m.sender = std::string(r.from);
@@ -111,6 +131,7 @@ observation delivery_tracker::observe(const maillog_record& r) {
                 f.time = r.time;
                 f.status = "expired";
                 f.sender = m.sender;
+                f.from_domain = m.from_domain;
                 f.message_id = m.message_id;
                 out.failures.push_back(std::move(f));
             }
@@ -174,8 +195,10 @@ std::vector<std::string> delivery_tracker::deferred_queue_ids(std::string_view f
 
 namespace relaygate::watch {
 
-void delivery_tracker::forget(const std::vector<std::string>& queue_ids) {
-    for (const auto& id : queue_ids) messages_.erase(id);
+void delivery_tracker::requeued(const std::vector<std::string>& queue_ids) {
+    for (const auto& id : queue_ids) {
+        if (const auto it = messages_.find(id); it != messages_.end()) it->second.deferred.clear();
+    }
 }
 
 }  // namespace relaygate::watch

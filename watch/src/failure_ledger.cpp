@@ -19,7 +19,7 @@ CREATE TABLE IF NOT EXISTS failures (
   queue_id TEXT NOT NULL,
   message_id TEXT NOT NULL,       -- from cleanup's message-id= line; '' when not seen
   sender TEXT NOT NULL,           -- envelope sender (qmgr from=)
-  from_domain TEXT NOT NULL,      -- '' : the Postfix log carries no From header
+  from_domain TEXT NOT NULL,      -- first From domain (relaygate-milter's line); '' when not seen
   recipient TEXT NOT NULL,
   family TEXT NOT NULL,
   transport TEXT NOT NULL,
@@ -101,7 +101,7 @@ void failure_ledger::remember(const failure_record& f) {
 bool failure_ledger::record(const failure_record& f) {
     statement st(db_,
                  "INSERT OR IGNORE INTO failures (time, queue_id, message_id, sender, from_domain, recipient, family, "
-                 "transport, status, dsn, reply, class) VALUES (?1, ?2, ?3, ?4, '', ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+                 "transport, status, dsn, reply, class) VALUES (?1, ?2, ?3, ?4, ?12, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
     if (!st) return false;
     st.integer(1, f.time);
     st.text(2, f.queue_id);
@@ -114,6 +114,7 @@ bool failure_ledger::record(const failure_record& f) {
     st.text(9, f.dsn);
     st.text(10, f.reply);
     st.text(11, f.cls);
+    st.text(12, f.from_domain);
     if (st.step() != SQLITE_DONE) return false;
     remember(f);
     return true;
@@ -136,10 +137,11 @@ bool failure_ledger::close(const failure_record& d) {
 
 std::vector<ledger_row> failure_ledger::list(const failure_query& q) {
     std::vector<ledger_row> rows;
-    statement st(db_,
-                 "SELECT time, queue_id, message_id, sender, recipient, family, transport, status, dsn, reply, class, "
-                 "delivered_at FROM failures WHERE time >= ?1 AND (?2 = '' OR family = ?2) AND (?3 OR delivered_at "
-                 "IS NULL) ORDER BY time, id LIMIT ?4");
+    statement st(
+        db_,
+        "SELECT time, queue_id, message_id, sender, recipient, family, transport, status, dsn, reply, class, "
+        "delivered_at, from_domain FROM failures WHERE time >= ?1 AND (?2 = '' OR family = ?2) AND (?3 OR delivered_at "
+        "IS NULL) ORDER BY time, id LIMIT ?4");
     if (!st) return rows;
     st.integer(1, q.since);
     st.text(2, q.family);
@@ -159,6 +161,7 @@ std::vector<ledger_row> failure_ledger::list(const failure_query& q) {
                     .reply = st.column_text(9),
                     .cls = st.column_text(10)};
         if (!st.column_null(11)) r.delivered_at = st.column_int(11);
+        r.record.from_domain = st.column_text(12);
         rows.push_back(std::move(r));
     }
     return rows;
@@ -167,16 +170,24 @@ std::vector<ledger_row> failure_ledger::list(const failure_query& q) {
 std::string format_failure(const ledger_row& row, bool json) {
     const auto& f = row.record;
     if (json) {
-        nlohmann::json j{{"time", f.time},     {"queue_id", f.queue_id},   {"message_id", f.message_id},
-                         {"sender", f.sender}, {"from_domain", ""},        {"recipient", f.recipient},
-                         {"family", f.family}, {"transport", f.transport}, {"status", f.status},
-                         {"dsn", f.dsn},       {"class", f.cls},           {"reply", f.reply}};
+        nlohmann::json j{{"time", f.time},
+                         {"queue_id", f.queue_id},
+                         {"message_id", f.message_id},
+                         {"sender", f.sender},
+                         {"from_domain", f.from_domain},
+                         {"recipient", f.recipient},
+                         {"family", f.family},
+                         {"transport", f.transport},
+                         {"status", f.status},
+                         {"dsn", f.dsn},
+                         {"class", f.cls},
+                         {"reply", f.reply}};
         j["delivered_at"] = row.delivered_at ? nlohmann::json(*row.delivered_at) : nlohmann::json(nullptr);
         return j.dump();
     }
     return std::to_string(f.time) + " " + f.queue_id + " " + f.status + " " + f.recipient + " family=" + f.family +
            " transport=" + f.transport + " message_id=" + log::quote(f.message_id) + " sender=" + log::quote(f.sender) +
-           " dsn=" + f.dsn + " class=" + f.cls +
+           " from_domain=" + log::quote(f.from_domain) + " dsn=" + f.dsn + " class=" + f.cls +
            (row.delivered_at ? " delivered_at=" + std::to_string(*row.delivered_at) : "");
 }
 

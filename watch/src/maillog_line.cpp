@@ -1,10 +1,13 @@
 // maillog_line.cpp: parse_maillog_line (see maillog_line.hpp). One pass over
 // the line, no allocation: header (time stamp, host, syslog_name[pid]:), then
-// the queue id, then the program-specific key=value list.
+// the queue id, then the program-specific key=value list. relaygate-milter
+// and relaygate-policy lines go to decision_line.cpp.
 #include "relaygate/watch/maillog_line.hpp"
 
 #include <array>
 #include <charconv>
+
+#include "decision_line.hpp"
 
 namespace relaygate::watch {
 namespace {
@@ -243,6 +246,8 @@ std::string_view to_string(parse_error e) {
             return "bad_header";
         case parse_error::bad_delivery:
             return "bad_delivery";
+        case parse_error::bad_decision:
+            return "bad_decision";
     }
     return "bad_header";
 }
@@ -273,6 +278,7 @@ expected<maillog_record, parse_error> parse_maillog_line(std::string_view line, 
     }
     if (tag.empty() || tag.size() > max_field_bytes) return unexpected{parse_error::bad_header};
     r.syslog_name = tag;
+    if (tag == "relaygate-milter" || tag == "relaygate-policy") return detail::parse_decision_body(r, tag, rest);
     const auto slash = tag.rfind('/');
     if (slash == sv::npos) return r;  // not a Postfix daemon ("postfix/..."): other
     r.service = tag.substr(0, slash);

@@ -92,6 +92,10 @@ void declare_watch_metrics(metrics& m) {
     m.declare("relaygate_watch_parse_errors_total", "Log lines rejected by the parser (or over 8192 bytes).", false);
     m.declare("relaygate_watch_dnsbl_sweeps_total", "DNSBL sweeps completed.", false);
     m.declare("relaygate_watch_hook_runs_total", "Alert hook runs by result.", false);
+    m.declare("relaygate_milter_decisions_total", "relaygate-milter decision lines read from the log.", false);
+    m.declare("relaygate_policy_decisions_total", "relaygate-policy decision lines read from the log.", false);
+    m.declare("relaygate_policy_steering_total",
+              "relaygate-policy socketmap (transport_maps) replies read from the log.", false);
 }
 
 }  // namespace relaygate::watch

@@ -2,6 +2,8 @@
 // decisions: alert, alert_end, dnsbl, flip, flip_failed, requeue, hook, failure.
 #include "relaygate/watch/watch_daemon.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -20,6 +22,28 @@ std::string kv(std::string_view key, std::string_view value) {
 }
 
 constexpr std::size_t max_queued_hooks = 100;
+constexpr std::size_t max_decision_series = 256;  // per decision metric
+
+// "OK msft-out:[127.0.0.1]:25" -> {"ok", "msft-out"}; "NOTFOUND " -> {"notfound", ""}.
+std::pair<std::string, std::string> steering_labels(std::string_view logged_reply) {
+    const std::string reply = unquote_value(logged_reply);
+    const std::string_view r(reply);
+    const std::string_view word = r.substr(0, r.find(' '));
+    std::string w;
+    for (char c : word) w += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (w != "ok" && w != "notfound" && w != "temp" && w != "timeout" && w != "perm") w = "other";
+    std::string transport;
+    if (w == "ok" && word.size() < r.size()) {
+        const std::string_view value = r.substr(word.size() + 1);
+        transport = std::string(value.substr(0, value.find(':')));
+        const bool token = !transport.empty() && transport.size() <= max_token_bytes &&
+                           std::all_of(transport.begin(), transport.end(), [](unsigned char c) {
+                               return std::isalnum(c) || c == '-' || c == '_' || c == '.';
+                           });
+        if (!token) transport = "other";
+    }
+    return {w, transport};
+}
 
 }  // namespace
 
@@ -85,6 +109,10 @@ void watch_daemon::handle_line(std::string_view line, std::int64_t now) {
         metrics_.add("relaygate_watch_parse_errors_total", {{"reason", std::string(to_string(r.error()))}});
         return;
     }
+    if (r->kind == line_kind::milter_decision || r->kind == line_kind::policy_decision ||
+        r->kind == line_kind::policy_steering) {
+        count_decision(*r);
+    }
     auto o = tracker_.observe(*r);
     if (o.event) {
         const auto& e = *o.event;
@@ -107,6 +135,32 @@ void watch_daemon::handle_line(std::string_view line, std::int64_t now) {
         }
     }
     if (o.delivered) ledger_->close(*o.delivered);
+}
+
+metrics::labels watch_daemon::capped(const std::string& name, metrics::labels l) {
+    auto& seen = decision_series_[name];
+    if (seen.count(l)) return l;
+    if (seen.size() < max_decision_series) {
+        seen.insert(l);
+        return l;
+    }
+    for (auto& kv : l) kv.second = "other";
+    return l;
+}
+
+void watch_daemon::count_decision(const maillog_record& r) {
+    if (r.kind == line_kind::milter_decision) {
+        const std::string name = "relaygate_milter_decisions_total";
+        metrics_.add(name, capped(name, {{"action", std::string(r.action)}, {"reason", std::string(r.reason)}}));
+    } else if (r.kind == line_kind::policy_decision) {
+        const std::string name = "relaygate_policy_decisions_total";
+        metrics_.add(name, capped(name, {{"action", std::string(r.action)}}));
+    } else {
+        const std::string name = "relaygate_policy_steering_total";
+        auto [reply, transport] = steering_labels(r.reply);
+        metrics_.add(name,
+                     capped(name, {{"reply", reply}, {"transport", transport}, {"reason", std::string(r.reason)}}));
+    }
 }
 
 void watch_daemon::on_alert(const alert& a) {
@@ -246,7 +300,10 @@ void watch_daemon::requeue(const std::string& family) {
     }
     std::string input;
     for (const auto& id : ids) input += id + "\n";
-    const auto r = run_process({options_.postsuper, "-c", options_.postfix_config_dir, "-r", "-"}, input,
+    // Only the deferred queue: a message qmgr has moved to the active queue in
+    // the meantime is in delivery (requeueing it would deliver it twice); it
+    // comes back deferred or leaves through the spare at its next attempt.
+    const auto r = run_process({options_.postsuper, "-c", options_.postfix_config_dir, "-r", "-", "deferred"}, input,
                                std::chrono::seconds(60), true);
     std::string out = r.output.substr(0, 200);
     for (auto& c : out) {
@@ -261,7 +318,7 @@ void watch_daemon::requeue(const std::string& family) {
         const auto kick = run_process({options_.postkick, "-c", options_.postfix_config_dir, "public", "pickup", "W"},
                                       "", std::chrono::seconds(10), true);
         if (kick.exit_code != 0) log::warning("- postkick_failed exit=" + std::to_string(kick.exit_code));
-        tracker_.forget(ids);  // postsuper -r gives them new queue ids
+        tracker_.requeued(ids);
         metrics_.add("relaygate_watch_requeued_total", {{"family", family}}, static_cast<double>(ids.size()));
     }
 }

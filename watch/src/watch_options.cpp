@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "relaygate/registry/log.hpp"
 #include "relaygate/watch/delivery_tracker.hpp"
 #include "relaygate/watch/dnsbl.hpp"
 #include "relaygate/watch/failover_machine.hpp"
@@ -56,7 +57,7 @@ po::options_description describe(watch_options& o) {
         "metrics-listen", po::value(&o.metrics_listen)->default_value(o.metrics_listen),
         "loopback HOST:PORT for Prometheus (\"\" = off)")(
         "poll-interval-ms", po::value(&o.poll_interval_ms)->default_value(o.poll_interval_ms), "log poll period")(
-        "log-sink", po::value(&o.log_sink)->default_value(o.log_sink), "syslog, stderr or both");
+        "log-sink", po::value(&o.log_sink)->default_value(o.log_sink), log::sink_help.data());
     return d;
 }
 
@@ -80,8 +81,7 @@ std::string validate(const watch_options& o) {
         return "hold-down/long-deferred/dnsbl-interval: must be >= 0";
     if (o.dnsbl_timeout_ms <= 0 || o.alert_hook_timeout_ms <= 0)
         return "dnsbl-timeout-ms/alert-hook-timeout-ms: must be > 0";
-    if (o.log_sink != "syslog" && o.log_sink != "stderr" && o.log_sink != "both")
-        return "log-sink: syslog, stderr or both";
+    if (!log::parse_sink(o.log_sink)) return "log-sink: syslog, stderr, both, postlog or postlog:/PATH";
     transport_map tm;
     for (const auto& t : o.transports) {
         if (!tm.add(t)) return "transport: '" + t + "' is not SERVICE=TRANSPORT,FAMILY,IP";

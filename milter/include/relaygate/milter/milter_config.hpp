@@ -31,7 +31,7 @@ struct milter_config {
     bool signing = true;                                             // DKIM-sign mail of verified customer domains
     std::vector<operator_key_spec> operator_keys;                    // optional keys for operator domains
     std::string rejection_log = "/var/log/relaygate/milter-rejections.log";  // JSON lines; "" = none
-    log::sink log_sink = log::sink::syslog;                                  // syslog | stderr | both
+    log::sink_spec log_sink;                                                 // syslog | stderr | both | postlog[:PATH]
     log::level log_level = log::level::info;                                 // debug | info | notice | warning | error
     unsigned milter_timeout = 300;        // seconds libmilter waits on the MTA (smfi_settimeout)
     from_header_limits limits;            // per From/Sender header

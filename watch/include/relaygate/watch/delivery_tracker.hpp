@@ -1,6 +1,7 @@
 // delivery_tracker.hpp: turns parsed log records into delivery events, keeping
 // per queue id what later lines need (Message-ID from cleanup, envelope sender
-// from qmgr, recipients still deferred). Pure: no I/O, time comes from the
+// from qmgr, first From domain from relaygate-milter's accept/tag line,
+// recipients still deferred). Pure: no I/O, time comes from the
 // records. Produces failure records for the ledger (bounced, expired, and
 // deferrals older than long_deferred) and the queue ids to requeue after a
 // flip. Called by the watch daemon for every parsed line.
@@ -56,6 +57,7 @@ struct failure_record {
     std::string queue_id;
     std::string message_id;
     std::string sender;
+    std::string from_domain;  // first From domain of the milter's decision line; "" when not seen
     std::string recipient;
     std::string family;
     std::string transport;
@@ -84,8 +86,12 @@ public:
 
     // Queue ids with a recipient of this family still deferred (for postsuper -r).
     std::vector<std::string> deferred_queue_ids(std::string_view family) const;
-    // Forgets queue ids that postsuper -r gave new ids to.
-    void forget(const std::vector<std::string>& queue_ids);
+    // postsuper -r was given these ids: they stop being requeue candidates
+    // (their deferred recipients are dropped). The rest of what is known
+    // (Message-ID, sender, From domain) stays: a message qmgr had already
+    // moved to the active queue is not requeued and logs on under its id; one
+    // that was requeued (new id) is evicted in time like any other.
+    void requeued(const std::vector<std::string>& queue_ids);
     std::size_t tracked() const { return messages_.size(); }
 
 private:
@@ -97,6 +103,7 @@ private:
         std::string message_id;
         std::string sender;
         std::string sender_domain;  // lower case, computed once
+        std::string from_domain;    // lower case, first of the milter's from_domains
         bool sender_known = false;
         std::map<std::string, pending, std::less<>> deferred;  // recipient -> its last deferral
     };
@@ -111,5 +118,8 @@ private:
 };
 
 std::string sender_domain(std::string_view sender);
+// The first domain of a milter from_domains value ("a.example,b.example", maybe
+// quoted), lower case, at most 255 bytes; "" when none.
+std::string first_from_domain(std::string_view from_domains);
 
 }  // namespace relaygate::watch

@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -53,6 +54,11 @@ private:
     watch_daemon(watch_options options, egress::egress_store& store, async_query query, clock_fn clock,
                  std::unique_ptr<failure_ledger> ledger, transport_map transports);
     void handle_line(std::string_view line, std::int64_t now);
+    void count_decision(const maillog_record& r);
+    // Label sets per decision metric are capped (the values come from a log
+    // anyone on the host may write to): beyond it they count as "other".
+    metrics::labels capped(const std::string& name, metrics::labels l);
+    std::map<std::string, std::set<metrics::labels>> decision_series_;
     void on_alert(const alert& a);
     void evaluate_failover(std::int64_t now);
     void start_sweep_if_due(std::int64_t now);

@@ -39,7 +39,7 @@ struct watch_options {
     bool requeue = true;                            // postsuper -r after a flip to the spare
     std::string metrics_listen = "127.0.0.1:9465";  // loopback only; "" = no metrics
     std::int64_t poll_interval_ms = 200;            // log poll period
-    std::string log_sink = "syslog";                // syslog, stderr, both
+    std::string log_sink = "syslog";                // syslog, stderr, both, postlog[:PATH]
     bool exit_at_eof = false;                       // process the log to its end and exit (tests, replay)
     // --list-failures mode (until relaygate-admin failures exists on main)
     bool list_failures = false;
