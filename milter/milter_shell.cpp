@@ -1,13 +1,15 @@
 // milter_shell.cpp: libmilter callbacks as trampolines over the pure core (see milter_shell.hpp).
 // Per-connection state lives only behind smfi_setpriv (Debian's libmilter runs one
 // connection's callbacks on different worker threads); each message takes ONE registry
-// snapshot at MAIL FROM and uses it to the end; every callback runs inside guarded(),
+// snapshot when it starts (first RCPT, or MAIL) and uses it to the end; every
+// callback runs inside guarded(),
 // which turns any exception into a tempfail.
 #include "milter_shell.hpp"
 
 #include <arpa/inet.h>
 #include <libmilter/mfapi.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <strings.h>
 #include <unistd.h>
 
@@ -54,6 +56,22 @@ struct session {
 // remembered and answered with a tempfail at end of message.
 constexpr unsigned long no_reply_steps = SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_RCPT | SMFIP_NR_DATA | SMFIP_NR_HDR |
                                          SMFIP_NR_EOH | SMFIP_NR_BODY | SMFIP_NR_UNKN;
+
+// Steps the MTA need not send at all. Each step costs Postfix a packet (and one
+// for its macros) and libmilter a hand-off to a worker thread; what the milter
+// needs from them comes with the RCPT step's macros instead (envelope sender,
+// SASL login, client address). The body and end-of-headers are needed only to sign.
+constexpr unsigned long skipped_steps = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOMAIL | SMFIP_NODATA | SMFIP_NOUNKNOWN;
+constexpr unsigned long skipped_without_signing = SMFIP_NOBODY | SMFIP_NOEOH;
+
+// The macros asked for, per step (Postfix sends exactly these; milter_*_macros
+// in main.cf then need not be touched). RCPT carries the message's envelope, EOM
+// the queue id; MAIL's list is used only by an MTA that does not skip MAIL.
+constexpr std::pair<int, const char*> wanted_macros[] = {
+    {SMFIM_ENVFROM, "i {auth_authen} {client_addr}"},
+    {SMFIM_ENVRCPT, "i {mail_addr} {auth_authen} {client_addr}"},
+    {SMFIM_EOM, "i"},
+};
 
 session* get(SMFICTX* ctx) { return static_cast<session*>(smfi_getpriv(ctx)); }
 
@@ -107,8 +125,8 @@ sfsistat step(SMFICTX* ctx, const char* stage, F&& f) noexcept {
     return ok ? SMFIS_CONTINUE : SMFIS_TEMPFAIL;
 }
 
-// Creates the session (so the negotiated reply flags are known per connection)
-// and asks for the header-adding actions and the no-reply steps.
+// Creates the session (so the negotiated flags are known per connection) and asks
+// for the header-adding actions, the skipped and no-reply steps and the macros.
 sfsistat on_negotiate(SMFICTX* ctx, unsigned long actions, unsigned long steps, unsigned long, unsigned long,
                       unsigned long* want_actions, unsigned long* want_steps, unsigned long* p2, unsigned long* p3) {
     *want_actions = actions & SMFIF_ADDHDRS;
@@ -116,13 +134,20 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long actions, unsigned long steps, 
     *p2 = *p3 = 0;
     try {
         auto s = std::make_unique<session>();
-        s->no_reply = (steps & no_reply_steps) == no_reply_steps;
-        if (s->no_reply && smfi_setpriv(ctx, s.get()) == MI_SUCCESS) {
-            s.release();  // owned by libmilter's context until on_close adopts it back
-            *want_steps |= no_reply_steps;
+        if (smfi_setpriv(ctx, s.get()) != MI_SUCCESS) return SMFIS_CONTINUE;  // on_connect creates it
+        session* ses = s.release();  // owned by libmilter's context until on_close adopts it back
+        ses->no_reply = (steps & no_reply_steps) == no_reply_steps;
+        if (ses->no_reply) *want_steps |= no_reply_steps;
+        // Skipping MAIL means the envelope comes from RCPT's macros: only when
+        // the macro lists are taken too (else the steps are sent as usual).
+        bool macros_ok = true;
+        for (auto [stage, list] : wanted_macros)
+            macros_ok = macros_ok && smfi_setsymlist(ctx, stage, const_cast<char*>(list)) == MI_SUCCESS;
+        if (macros_ok) {
+            *want_steps |= steps & (skipped_steps | (g_rt->signer ? 0 : skipped_without_signing));
         }
     } catch (...) {
-        // fall back to replies for every step; on_connect creates the session
+        // fall back to every step with replies; on_connect creates the session
     }
     return SMFIS_CONTINUE;
 }
@@ -144,21 +169,36 @@ sfsistat on_helo(SMFICTX* ctx, char*) {
     return step(ctx, "helo", [](session&) { return true; });
 }
 
+// Starts a message once: at MAIL when the MTA sends it, else at the first RCPT
+// (or end of headers/message), from the macros asked for in on_negotiate.
+// Takes the ONE registry snapshot the message is decided on.
+void begin_message(SMFICTX* ctx, session& s, const char* envelope_sender) {
+    message& m = s.msg;
+    if (m.snapshot != nullptr) return;
+    m.snapshot = g_rt->registry->current();
+    std::string_view from = envelope_sender != nullptr ? envelope_sender : "";
+    std::string from_macro;
+    if (envelope_sender == nullptr) {
+        from_macro = macro(ctx, "{mail_addr}");
+        from = from_macro;
+    }
+    if (from.starts_with('<') && from.ends_with('>') && from.size() >= 2) from = from.substr(1, from.size() - 2);
+    m.envelope_sender = std::string(from);
+    m.sasl_login = macro(ctx, "{auth_authen}");
+    if (s.client_address.empty()) s.client_address = macro(ctx, "{client_addr}");
+}
+
 sfsistat on_envfrom(SMFICTX* ctx, char** argv) {
-    return step(ctx, "mail", [&](session& ses) {
-        session* s = &ses;
-        s->msg = message{};
-        s->msg.snapshot = g_rt->registry->current();
-        std::string_view from = argv && argv[0] ? argv[0] : "";
-        if (from.starts_with('<') && from.ends_with('>') && from.size() >= 2) from = from.substr(1, from.size() - 2);
-        s->msg.envelope_sender = std::string(from);
-        s->msg.sasl_login = macro(ctx, "{auth_authen}");
+    return step(ctx, "mail", [&](session& s) {
+        s.msg = message{};
+        begin_message(ctx, s, argv && argv[0] ? argv[0] : "");
         return true;
     });
 }
 
 sfsistat on_envrcpt(SMFICTX* ctx, char**) {
-    return step(ctx, "rcpt", [](session& s) {
+    return step(ctx, "rcpt", [&](session& s) {
+        begin_message(ctx, s, nullptr);
         ++s.msg.recipients;
         return true;
     });
@@ -216,14 +256,20 @@ void start_signing(message& m) {
     m.dkim = "pending";
 }
 
+// The decision, at end of headers (signing needs it before the body) or, when
+// the MTA skips that step, at end of message.
+void decide_message(SMFICTX* ctx, session& s) {
+    begin_message(ctx, s, nullptr);
+    message& m = s.msg;
+    const auto& cfg = *g_rt->config;
+    m.verdict = decide(*m.snapshot, m.headers, {m.sasl_login, s.client_address},
+                       {.mode = cfg.mode, .missing_from = cfg.missing_from, .limits = cfg.limits});
+    start_signing(m);
+}
+
 sfsistat on_eoh(SMFICTX* ctx) {
-    return step(ctx, "eoh", [](session& s) {
-        message& m = s.msg;
-        if (m.snapshot == nullptr) return false;
-        const auto& cfg = *g_rt->config;
-        m.verdict = decide(*m.snapshot, m.headers, {m.sasl_login, s.client_address},
-                           {.mode = cfg.mode, .missing_from = cfg.missing_from, .limits = cfg.limits});
-        start_signing(m);
+    return step(ctx, "eoh", [&](session& s) {
+        decide_message(ctx, s);
         return true;
     });
 }
@@ -295,8 +341,9 @@ sfsistat on_eom(SMFICTX* ctx) {
     return guarded(ctx, "eom", [&] {
         session* s = get(ctx);
         if (s == nullptr) return SMFIS_TEMPFAIL;
+        if (!s->msg.failed && !s->msg.verdict) decide_message(ctx, *s);  // end of headers was skipped
         if (s->msg.failed || !s->msg.verdict) {
-            // a step without a reply failed (already logged), or the headers never ended
+            // a step without a reply failed (already logged)
             smfi_setreply(ctx, const_cast<char*>("451"), const_cast<char*>("4.7.1"),
                           const_cast<char*>("Internal error in relaygate-milter, try again later"));
             s->msg = message{};
@@ -382,4 +429,23 @@ extern "C" int __wrap_sigwait(const sigset_t* set, int* sig) {
             relaygate::log::error("- sighup_failed");
         }
     }
+}
+
+// libmilter's worker pool (Debian builds it with _FFR_WORKERS_POOL) hands a
+// connection back to its controller thread whenever the next command is not
+// there within 1 ms: poll(fd, 1, 1) in mi_engine. Postfix sends a message's
+// steps in bursts a client round trip apart (RCPT, then headers + end of
+// message), so nearly every burst paid a pipe write, a controller wake-up, a
+// condition-variable hand-off and often a new thread: on 2 cores that was most
+// of the milter's CPU per message. Stretching exactly that wait lets a worker
+// stay with a busy connection; an idle one still goes back after
+// worker_linger_ms. Every other poll() (mi_rd_cmd's timeouts, the listener,
+// our own code) passes through unchanged.
+namespace {
+constexpr int worker_linger_ms = 25;
+}
+extern "C" int __real_poll(struct pollfd* fds, nfds_t nfds, int timeout);
+extern "C" int __wrap_poll(struct pollfd* fds, nfds_t nfds, int timeout) {
+    if (nfds == 1 && timeout == 1 && fds != nullptr && fds[0].events == POLLIN) timeout = worker_linger_ms;
+    return __real_poll(fds, nfds, timeout);
 }

@@ -1,5 +1,5 @@
 -- reload_in_flight.lua: a registry reload while a message is in flight changes the
--- verdict for new mail only. Message 1 takes its snapshot at MAIL FROM; then
+-- verdict for new mail only. Message 1 takes its snapshot at its first RCPT; then
 -- RELOAD (a shell command from the test) swaps the state file, sends SIGHUP and waits
 -- for the reload; message 1 still gets the old verdict, message 2 the new one.
 --   SOCK= FROM= RELOAD="shell command" CODE= ESC= TEXT= (the old rejection)
@@ -14,17 +14,23 @@ local function want(cond, what)
 end
 local conn = mt.connect(SOCK, 40, 0.05)
 want(conn ~= nil, "connect")
-ok(mt.conninfo(conn, "client.example", "192.0.2.9"), "conninfo")
-want(mt.getreply(conn) == SMFIR_CONTINUE, "conninfo continued")
-ok(mt.helo(conn, "client.example"), "helo")
+if not mt.test_option(conn, SMFIP_NOCONNECT) then
+  ok(mt.conninfo(conn, "client.example", "192.0.2.9"), "conninfo")
+  want(mt.getreply(conn) == SMFIR_CONTINUE, "conninfo continued")
+end
+if not mt.test_option(conn, SMFIP_NOHELO) then ok(mt.helo(conn, "client.example"), "helo") end
 
 local function message(qid, between)
-  mt.macro(conn, SMFIC_MAIL, "i", qid)
-  ok(mt.mailfrom(conn, "<bounce@relay.example.net>"), "mailfrom")
-  if between ~= nil then between() end
+  local envelope = {"i", qid, "{mail_addr}", "bounce@relay.example.net", "{client_addr}", "192.0.2.9"}
+  if not mt.test_option(conn, SMFIP_NOMAIL) then
+    mt.macro(conn, SMFIC_MAIL, table.unpack(envelope))
+    ok(mt.mailfrom(conn, "<bounce@relay.example.net>"), "mailfrom")
+  end
+  mt.macro(conn, SMFIC_RCPT, table.unpack(envelope))
   ok(mt.rcptto(conn, "<bob@example.net>"), "rcptto")
+  if between ~= nil then between() end
   ok(mt.header(conn, "From", FROM), "header")
-  ok(mt.eoh(conn), "eoh")
+  if not mt.test_option(conn, SMFIP_NOEOH) then ok(mt.eoh(conn), "eoh") end
   if not mt.test_option(conn, SMFIP_NOBODY) then ok(mt.bodystring(conn, "Hello.\r\n"), "body") end
   ok(mt.eom(conn), "eom")
   return mt.getreply(conn)
