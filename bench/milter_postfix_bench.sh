@@ -4,7 +4,12 @@
 # run: no milter, relaygate-milter (signing off), milter-null (the floor of any
 # libmilter milter) and OpenDKIM signing. Prints the kit's table; the issue's
 # goal is relaygate-milter >= 0.95 of the no-milter rate.
-#   PEER_BENCH=<dir> bench/milter_postfix_bench.sh [-m MESSAGES] [-r REPS]
+#   PEER_BENCH=<dir> bench/milter_postfix_bench.sh [--floor] [-m MESSAGES] [-r REPS]
+# --floor runs bench/milter_floor (protocol 6 without libmilter, accepts all) in
+# relaygate-milter's place: the bound any milter design can reach on this box.
+# At the end it prints the milter's own CPU per message (cgroup v1 cpuacct, the
+# milter is idle during the other variants), a figure far steadier than the
+# throughput ratios on a shared 2-core machine.
 # Needs root (the kit's netns), a main build and the opendkim package (the peer).
 # relaygate-milter listens on a unix socket (the netns shares the filesystem);
 # the kit's sender domain is configured as an operator domain, so every message
@@ -14,22 +19,46 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 kit=${PEER_BENCH:?set PEER_BENCH to the shared bench directory (bench-postfix.sh, lib.sh)}
 build=${RELAYGATE_BUILD:-$root/build/main}
+floor=no
+[ "${1:-}" = --floor ] && { floor=yes; shift; }
 milter=$build/milter/relaygate-milter
+[ $floor = yes ] && milter=$build/bench/milter_floor
 [ -x "$milter" ] || { echo "milter_postfix_bench: $milter missing (scripts/build main)" >&2; exit 1; }
 command -v opendkim >/dev/null || { echo "milter_postfix_bench: the peer needs the opendkim package (scripts/install-deps --bench)" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/relaygate-milter-pf.XXXXXX)
 chmod 755 "$work"
 pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$work"; }
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  [ -n "${cg:-}" ] && rmdir "$cg" 2>/dev/null
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 : >"$work/domains.conf"
-"$milter" --socket "unix:$work/m.sock" --socket-mode 0666 --admin-file "$work/domains.conf" \
-  --state-file "$work/state.json" --operator-domain corp0001.example.jp --outbound-ip 192.0.2.11 \
-  --rejection-log "$work/rej.log" --log syslog --signing false 2>>"$work/milter.err" &
+cg=""
+if [ -d /sys/fs/cgroup/cpuacct ]; then
+  cg=/sys/fs/cgroup/cpuacct/relaygate-milter-bench.$$
+  mkdir -p "$cg"
+fi
+(
+  [ -n "$cg" ] && echo $BASHPID >"$cg/cgroup.procs"
+  if [ $floor = yes ]; then exec "$milter" "$work/m.sock" 3600 2>>"$work/milter.err"; fi
+  exec "$milter" --socket "unix:$work/m.sock" --socket-mode 0666 --admin-file "$work/domains.conf" \
+    --state-file "$work/state.json" --operator-domain corp0001.example.jp --outbound-ip 192.0.2.11 \
+    --rejection-log "$work/rej.log" --log syslog --signing false 2>>"$work/milter.err"
+) &
 pid=$!
 for _ in $(seq 100); do [ -S "$work/m.sock" ] && break; sleep 0.05; done
 [ -S "$work/m.sock" ] || { echo "milter_postfix_bench: milter did not start" >&2; cat "$work/milter.err" >&2; exit 1; }
 
-"$kit/bench-postfix.sh" "$@" --milter-target "unix:$work/m.sock" base ours-milter milter-null milter
+"$kit/bench-postfix.sh" "$@" --milter-target "unix:$work/m.sock" base ours-milter milter-null milter 2>&1 | tee "$work/out"
+if [ -n "$cg" ]; then
+  # messages our milter saw: ours-milter rows of the kit's raw lines
+  msgs=$(grep -h 'PFRESULT variant=ours-milter ' "$work/out" | sed 's/.* msgs=\([0-9]*\).*/\1/' | awk '{s += $1} END {print s + 0}')
+  ns=$(cat "$cg/cpuacct.usage")
+  [ -n "$msgs" ] && [ "$msgs" -gt 0 ] &&
+    awk -v ns="$ns" -v m="$msgs" -v w="$([ $floor = yes ] && echo milter_floor || echo relaygate-milter)" \
+      'BEGIN{printf "%s CPU: %.0f us per message (%d messages, %.2f s)\n", w, ns/m/1000, m, ns/1e9}'
+fi
