@@ -72,10 +72,10 @@ protected:
         dns = std::make_unique<harness::dns_server>(std::vector<std::string>{testdata + "dns.conf"}, 53);
         milter = std::make_unique<milter_process>(std::vector<std::string>{"--socket-mode", "0666"}, "milter-e2e");
         sink = std::make_unique<harness::smtp_sink>();
-        postfix = std::make_unique<harness::postfix_instance>(
-            harness::postfix_options{.relayhost = sink->nexthop(),
-                                     .main_cf = {"smtpd_milters = " + milter->socket_spec(),
-                                                 "milter_default_action = tempfail", "milter_protocol = 6"}});
+        postfix = std::make_unique<harness::postfix_instance>(harness::postfix_options{
+            .relayhost = sink->nexthop(),
+            .main_cf = {"smtpd_milters = " + milter->socket_spec(), "non_smtpd_milters = " + milter->socket_spec(),
+                        "milter_default_action = tempfail", "milter_protocol = 6"}});
     }
     void TearDown() override {
         postfix.reset();
@@ -185,6 +185,44 @@ TEST_F(milter_e2e, f_a_registry_reload_changes_the_verdict_for_new_mail) {
     EXPECT_TRUE(second.data_reply()->starts_with("250 ")) << *second.data_reply();
     ASSERT_TRUE(sink->wait_for_messages(1));
     EXPECT_EQ(sink->messages().size(), 1u);
+}
+
+// Mail submitted with sendmail(1) reaches the milter through cleanup
+// (non_smtpd_milters), which sends fewer macros than smtpd: the skipped steps'
+// data must still arrive (queue id, envelope sender) and the verdict hold.
+TEST_F(milter_e2e, g_sendmail_submissions_go_through_non_smtpd_milters) {
+    const auto message = postfix->config_dir().parent_path() / "local-message.txt";
+    auto submit = [&](const std::string& from_header) {
+        harness::write_file(message, "From: " + from_header + "\nSubject: local submission\n\nHello.\n");
+        return harness::run_command({"/bin/sh", "-c",
+                                     "/usr/sbin/sendmail -C " + postfix->config_dir().string() +
+                                         " -f bounce@relay.example.net alice@example.net < " + message.string()},
+                                    30s);
+    };
+    auto ok = submit("News <news@relay.example.net>");
+    ASSERT_EQ(ok.exit_code, 0) << ok.output;
+    ASSERT_TRUE(sink->wait_for_messages(1)) << postfix->maillog();
+    EXPECT_TRUE(sink->messages().front().header("DKIM-Signature").has_value());
+    ASSERT_TRUE(harness::wait_until(
+        [&] { return milter->log().find(" accept reason=ok from_domains=relay.example.net") != std::string::npos; },
+        10s))
+        << milter->log();
+    const std::string log = milter->log();
+    const auto line_start = log.rfind('\n', log.find(" accept reason=ok from_domains=relay.example.net"));
+    const std::string line = log.substr(line_start + 1, log.find('\n', line_start + 1) - line_start - 1);
+    EXPECT_NE(line.find("sender=bounce@relay.example.net"), std::string::npos) << line;
+    EXPECT_NE(line.find("rcpts=1"), std::string::npos) << line;
+    EXPECT_EQ(line.find("info: - "), std::string::npos) << "the queue id comes first: " << line;
+
+    auto bad = submit("Evil <ceo@unknown.example>");
+    ASSERT_EQ(bad.exit_code, 0) << bad.output;  // sendmail queues it; cleanup asks the milter
+    ASSERT_TRUE(postfix->wait_for_log("milter-reject: END-OF-MESSAGE")) << postfix->maillog();
+    auto lines = milter->rejection_lines();
+    ASSERT_EQ(lines.size(), 1u);
+    auto j = nlohmann::json::parse(lines[0]);
+    EXPECT_EQ(j["reason_code"], "not_registered");
+    EXPECT_EQ(j["envelope_sender"], "bounce@relay.example.net");
+    EXPECT_FALSE(j["queue_id"].get<std::string>().empty());
 }
 
 }  // namespace
