@@ -2,8 +2,7 @@
 // Per-connection state lives only behind smfi_setpriv (Debian's libmilter runs one
 // connection's callbacks on different worker threads); each message takes ONE registry
 // snapshot when it starts (first RCPT, or MAIL) and uses it to the end; every
-// callback runs inside guarded(),
-// which turns any exception into a tempfail.
+// callback runs inside guarded(), which turns any exception into a tempfail.
 #include "milter_shell.hpp"
 
 #include <arpa/inet.h>
@@ -169,19 +168,16 @@ sfsistat on_helo(SMFICTX* ctx, char*) {
     return step(ctx, "helo", [](session&) { return true; });
 }
 
-// Starts a message once: at MAIL when the MTA sends it, else at the first RCPT
-// (or end of headers/message), from the macros asked for in on_negotiate.
+// Starts a message once: at MAIL when the MTA sends it (envelope_sender = its
+// argument), else at the first RCPT (or end of headers/message) from the macros
+// asked for in on_negotiate (envelope_sender = nullptr).
 // Takes the ONE registry snapshot the message is decided on.
 void begin_message(SMFICTX* ctx, session& s, const char* envelope_sender) {
     message& m = s.msg;
     if (m.snapshot != nullptr) return;
     m.snapshot = g_rt->registry->current();
-    std::string_view from = envelope_sender != nullptr ? envelope_sender : "";
-    std::string from_macro;
-    if (envelope_sender == nullptr) {
-        from_macro = macro(ctx, "{mail_addr}");
-        from = from_macro;
-    }
+    const std::string sender = envelope_sender != nullptr ? envelope_sender : macro(ctx, "{mail_addr}");
+    std::string_view from = sender;
     if (from.starts_with('<') && from.ends_with('>') && from.size() >= 2) from = from.substr(1, from.size() - 2);
     m.envelope_sender = std::string(from);
     m.sasl_login = macro(ctx, "{auth_authen}");

@@ -55,7 +55,8 @@ std::vector<std::string> milter_process::rejection_lines() const {
 
 harness::command_result milter_process::miltertest(const std::string& script,
                                                    const std::vector<std::string>& vars) const {
-    std::vector<std::string> argv{"miltertest", "-s", testdata + script, "-D", "SOCK=" + socket_spec()};
+    std::vector<std::string> argv{
+        "miltertest", "-s", testdata + script, "-D", "SOCK=" + socket_spec(), "-D", "LIB=" + testdata + "session.lua"};
     for (const auto& v : vars) {
         argv.push_back("-D");
         argv.push_back(v);
