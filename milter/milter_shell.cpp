@@ -8,7 +8,6 @@
 #include <arpa/inet.h>
 #include <libmilter/mfapi.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <strings.h>
 #include <unistd.h>
 
@@ -425,23 +424,4 @@ extern "C" int __wrap_sigwait(const sigset_t* set, int* sig) {
             relaygate::log::error("- sighup_failed");
         }
     }
-}
-
-// libmilter's worker pool (Debian builds it with _FFR_WORKERS_POOL) hands a
-// connection back to its controller thread whenever the next command is not
-// there within 1 ms: poll(fd, 1, 1) in mi_engine. Postfix sends a message's
-// steps in bursts a client round trip apart (RCPT, then headers + end of
-// message), so nearly every burst paid a pipe write, a controller wake-up, a
-// condition-variable hand-off and often a new thread: on 2 cores that was most
-// of the milter's CPU per message. Stretching exactly that wait lets a worker
-// stay with a busy connection; an idle one still goes back after
-// worker_linger_ms. Every other poll() (mi_rd_cmd's timeouts, the listener,
-// our own code) passes through unchanged.
-namespace {
-constexpr int worker_linger_ms = 25;
-}
-extern "C" int __real_poll(struct pollfd* fds, nfds_t nfds, int timeout);
-extern "C" int __wrap_poll(struct pollfd* fds, nfds_t nfds, int timeout) {
-    if (nfds == 1 && timeout == 1 && fds != nullptr && fds[0].events == POLLIN) timeout = worker_linger_ms;
-    return __real_poll(fds, nfds, timeout);
 }
