@@ -13,8 +13,12 @@
 # Needs root (the kit's netns), a main build and the opendkim package (the peer).
 # relaygate-milter listens on a unix socket (the netns shares the filesystem);
 # the kit's sender domain is configured as an operator domain, so every message
-# is accepted. The milter is stopped by PID at the end; each run is bounded by
-# the kit's own message count and timeout.
+# is accepted. It logs its one line per message where the kit's Postfix logs
+# (postlog sink to the kit's postlogd, so the line lands in its maillog_file):
+# this machine has no syslog daemon, and a syslog() with no /dev/log costs a
+# failed socket()+connect() per line instead of a real log write. The milter
+# is stopped by PID at the end; each run is bounded by the kit's own message
+# count and timeout.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 kit=${PEER_BENCH:?set PEER_BENCH to the shared bench directory (bench-postfix.sh, lib.sh)}
@@ -26,6 +30,7 @@ milter=$build/milter/relaygate-milter
 [ -x "$milter" ] || { echo "milter_postfix_bench: $milter missing (scripts/build main)" >&2; exit 1; }
 command -v opendkim >/dev/null || { echo "milter_postfix_bench: the peer needs the opendkim package (scripts/install-deps --bench)" >&2; exit 1; }
 
+postlog=${BENCH_WORK:-/tmp/relaygate-bench}/pf/spool/public/postlog  # the kit's queue_directory
 work=$(mktemp -d /tmp/relaygate-milter-pf.XXXXXX)
 chmod 755 "$work"
 pid=""
@@ -47,7 +52,7 @@ fi
   if [ $floor = yes ]; then exec "$milter" "$work/m.sock" 3600 2>>"$work/milter.err"; fi
   exec "$milter" --socket "unix:$work/m.sock" --socket-mode 0666 --admin-file "$work/domains.conf" \
     --state-file "$work/state.json" --operator-domain corp0001.example.jp --outbound-ip 192.0.2.11 \
-    --rejection-log "$work/rej.log" --log syslog --signing false 2>>"$work/milter.err"
+    --rejection-log "$work/rej.log" --log "postlog:$postlog" --signing false 2>>"$work/milter.err"
 ) &
 pid=$!
 for _ in $(seq 100); do [ -S "$work/m.sock" ] && break; sleep 0.05; done
