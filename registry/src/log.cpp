@@ -1,10 +1,14 @@
 // log.cpp: the sinks behind relaygate::log (see log.hpp). syslog(3), stderr,
 // or postlog: one unix datagram per line to postlogd's socket, as Postfix's
 // own msg_logger sends them, so decision lines land in maillog_file between
-// Postfix's lines. Never blocks: MSG_DONTWAIT, a full postlogd queue drops the
-// line (counted); a missing or refused socket sends the line to syslog.
+// Postfix's lines. Postfix's own processes block while postlogd's queue is
+// full (net.unix.max_dgram_qlen, 10 datagrams by default, fills within a burst);
+// relaygate waits for room at most postlog_wait_ms, then drops the line
+// (counted): a stuck postlogd slows a line by that much, never hangs a daemon.
+// A missing or refused socket sends the line to syslog.
 #include "relaygate/registry/log.hpp"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <syslog.h>
@@ -19,6 +23,8 @@
 
 namespace relaygate::log {
 namespace {
+
+constexpr int postlog_wait_ms = 100;
 
 std::mutex g_mutex;
 std::string g_ident = "relaygate";
@@ -86,6 +92,7 @@ bool postlog_connect() {
 void postlog_write(level lvl, std::string_view line) {
     const std::string record = format_postlog_record(static_cast<std::int64_t>(std::time(nullptr)), g_host, g_ident,
                                                      static_cast<long>(::getpid()), line);
+    bool waited = false;
     for (int attempt = 0; attempt < 2; ++attempt) {
         if (!postlog_connect()) break;
         if (::send(g_sock, record.data(), record.size(), MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) {
@@ -93,7 +100,14 @@ void postlog_write(level lvl, std::string_view line) {
             return;
         }
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
-            ++g_stats.postlog_dropped;  // postlogd is behind: never wait for it
+            // postlogd is behind: wait once, bounded, for room in its queue
+            pollfd room{g_sock, POLLOUT, 0};
+            if (!waited && ::poll(&room, 1, postlog_wait_ms) == 1) {
+                waited = true;
+                --attempt;  // not a reconnect
+                continue;
+            }
+            ++g_stats.postlog_dropped;
             return;
         }
         postlog_disconnect();  // ECONNREFUSED, ENOENT, ENOTCONN...: reconnect once

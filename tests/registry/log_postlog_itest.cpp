@@ -50,7 +50,8 @@ TEST(postlog_sink, records_drops_fallback_and_reconnect) {
     EXPECT_EQ(receive(fd), "");
     EXPECT_EQ(stats().postlog_sent, before.postlog_sent + 1);
 
-    // Nobody reads: the queue fills, further lines are dropped, write never waits.
+    // Nobody reads: the queue fills, and a line that finds no room within the
+    // bounded wait (100 ms) is dropped, not waited for forever.
     std::size_t n = 0;
     while (stats().postlog_dropped == before.postlog_dropped && n < 100000) {
         info("- filler n=" + std::to_string(n++));

@@ -47,8 +47,8 @@ inline void error(std::string_view line) { write(level::error, line); }
 // control bytes; control bytes become \xNN so a log line never splits.
 std::string quote(std::string_view value);
 
-// postlog sink: lines sent, dropped (postlogd's queue full: EAGAIN, never
-// waited for) and written to syslog instead (socket missing or refused).
+// postlog sink: lines sent, dropped (postlogd's queue still full after
+// waiting 100 ms for room) and written to syslog instead (socket missing or refused).
 struct sink_stats {
     std::uint64_t postlog_sent = 0;
     std::uint64_t postlog_dropped = 0;
