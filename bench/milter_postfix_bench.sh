@@ -4,7 +4,12 @@
 # run: no milter, relaygate-milter (signing off), milter-null (the floor of any
 # libmilter milter) and OpenDKIM signing. Prints the kit's table; the issue's
 # goal is relaygate-milter >= 0.95 of the no-milter rate.
-#   PEER_BENCH=<dir> bench/milter_postfix_bench.sh [--floor] [-m MESSAGES] [-r REPS]
+#   PEER_BENCH=<dir> bench/milter_postfix_bench.sh [--floor] [--ab] [--log SINK] [-m MESSAGES] [-r REPS]
+# --log sets relaygate-milter's log sink (default: postlog to the kit's postlogd;
+# stderr goes to a scratch file).
+# --ab runs only base and relaygate-milter, for many short paired reps: the
+# ratio of each pair, and their median, printed at the end (the machine's own
+# speed drifts more between runs than the milter costs).
 # --floor runs bench/milter_floor (protocol 6 without libmilter, accepts all) in
 # relaygate-milter's place: the bound any milter design can reach on this box.
 # At the end it prints the milter's own CPU per message (cgroup v1 cpuacct, the
@@ -24,7 +29,16 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 kit=${PEER_BENCH:?set PEER_BENCH to the shared bench directory (bench-postfix.sh, lib.sh)}
 build=${RELAYGATE_BUILD:-$root/build/main}
 floor=no
-[ "${1:-}" = --floor ] && { floor=yes; shift; }
+milter_log=""
+variants=(base ours-milter milter-null milter)
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --floor) floor=yes; shift ;;
+    --ab) variants=(base ours-milter); shift ;;
+    --log) milter_log=$2; shift 2 ;;
+    *) break ;;
+  esac
+done
 milter=$build/milter/relaygate-milter
 [ $floor = yes ] && milter=$build/bench/milter_floor
 [ -x "$milter" ] || { echo "milter_postfix_bench: $milter missing (scripts/build main)" >&2; exit 1; }
@@ -52,13 +66,27 @@ fi
   if [ $floor = yes ]; then exec "$milter" "$work/m.sock" 3600 2>>"$work/milter.err"; fi
   exec "$milter" --socket "unix:$work/m.sock" --socket-mode 0666 --admin-file "$work/domains.conf" \
     --state-file "$work/state.json" --operator-domain corp0001.example.jp --outbound-ip 192.0.2.11 \
-    --rejection-log "$work/rej.log" --log "postlog:$postlog" --signing false 2>>"$work/milter.err"
+    --rejection-log "$work/rej.log" --log "${milter_log:-postlog:$postlog}" --signing false 2>>"$work/milter.err"
 ) &
 pid=$!
 for _ in $(seq 100); do [ -S "$work/m.sock" ] && break; sleep 0.05; done
 [ -S "$work/m.sock" ] || { echo "milter_postfix_bench: milter did not start" >&2; cat "$work/milter.err" >&2; exit 1; }
 
-"$kit/bench-postfix.sh" "$@" --milter-target "unix:$work/m.sock" base ours-milter milter-null milter 2>&1 | tee "$work/out"
+"$kit/bench-postfix.sh" "$@" --milter-target "unix:$work/m.sock" "${variants[@]}" 2>&1 | tee "$work/out"
+# per rep: relaygate-milter's accepted rate over that rep's base
+name=relaygate-milter
+[ $floor = yes ] && name=milter_floor
+grep -h '^PFRESULT ' "$work/out" | awk -v name="$name" '
+  { for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] } }
+  f["variant"] == "base" { base[f["rep"]] = f["accept_rps"] }
+  f["variant"] == "ours-milter" && base[f["rep"]] > 0 { r[++n] = f["accept_rps"] / base[f["rep"]] }
+  END {
+    if (n == 0) exit
+    line = ""; for (i = 1; i <= n; i++) line = line sprintf(" %.2f", r[i])
+    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (r[j] < r[i]) { t = r[i]; r[i] = r[j]; r[j] = t }
+    med = n % 2 ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2
+    printf "%s / base per rep:%s (median %.2f over %d reps)\n", name, line, med, n
+  }'
 if [ -n "$cg" ]; then
   # messages our milter saw: ours-milter rows of the kit's raw lines
   msgs=$(grep -h 'PFRESULT variant=ours-milter ' "$work/out" | sed 's/.* msgs=\([0-9]*\).*/\1/' | awk '{s += $1} END {print s + 0}')
