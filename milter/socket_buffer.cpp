@@ -49,7 +49,7 @@ namespace {
 
 constexpr int worker_linger_ms = 25;
 constexpr std::size_t buffer_bytes = 16 * 1024;  // a burst of header packets; bodies bypass it
-constexpr int max_buffered_fd = 1 << 16;          // descriptors above this pass through unbuffered
+constexpr int max_buffered_fd = 1 << 16;         // descriptors above this pass through unbuffered
 
 struct socket_buffer {
     std::size_t begin = 0;

@@ -51,8 +51,8 @@ std::string nul_joined(const std::vector<std::string>& parts) {
 // replies before end of message: RCPT macros + RCPT, the headers, EOM macros + EOM.
 std::string message_stream(const std::string& qid, const std::string& from) {
     std::string s;
-    s += packet(SMFIC_MACRO, "R" + nul_joined({"i", qid, "{mail_addr}", "bounce@relay.example.net", "{client_addr}",
-                                                "192.0.2.9"}));
+    s += packet(SMFIC_MACRO,
+                "R" + nul_joined({"i", qid, "{mail_addr}", "bounce@relay.example.net", "{client_addr}", "192.0.2.9"}));
     s += packet(SMFIC_RCPT, nul_joined({"<bob@example.net>"}));
     s += packet(SMFIC_HEADER, nul_joined({"From", from}));
     s += packet(SMFIC_HEADER, nul_joined({"To", "bob@example.net"}));
@@ -124,7 +124,8 @@ private:
 constexpr std::uint32_t declined = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOMAIL | SMFIP_NODATA | SMFIP_NOEOH |
                                    SMFIP_NOBODY | SMFIP_NR_RCPT | SMFIP_NR_HDR;
 
-const std::string rejected_reply = std::string(1, SMFIR_REPLYCODE) + "550 5.7.1 From domain unknown.example is not registered";
+const std::string rejected_reply =
+    std::string(1, SMFIR_REPLYCODE) + "550 5.7.1 From domain unknown.example is not registered";
 
 class milter_wire : public ::testing::Test {
 public:
@@ -190,7 +191,7 @@ TEST_F(milter_wire, a_peer_gone_mid_packet_or_an_oversized_length_does_not_stop_
     {
         auto w = connect();
         w->send(message_stream("WIRECUT", "news@verified.example").substr(0, 57));  // mid-packet (the RCPT macros)
-    }  // closed
+    }                                                                               // closed
     {
         auto w = connect();
         w->send(be32(0x7fffffff) + "L");  // a length beyond any limit
