@@ -36,7 +36,7 @@ echo '{"version":1,"domains":{"ed.example":{"state":"verified"},"verified.exampl
 start_milter() {  # $1 = signing true|false
   "$milter" --socket "unix:$work/m.sock" --admin-file "$work/domains.conf" --state-file "$work/state.json" \
     --operator-domain relay.example.net --outbound-ip 192.0.2.11 --rejection-log "$work/rej.log" \
-    --log syslog --signing "$1" 2>>"$work/milter.err" &
+    --log-sink syslog --signing "$1" 2>>"$work/milter.err" &
   pid=$!
   for _ in $(seq 100); do [ -S "$work/m.sock" ] && return 0; sleep 0.05; done
   echo "milter_bench: milter did not start" >&2; cat "$work/milter.err" >&2; exit 1

@@ -4,8 +4,8 @@
 # run: no milter, relaygate-milter (signing off), milter-null (the floor of any
 # libmilter milter) and OpenDKIM signing. Prints the kit's table; the issue's
 # goal is relaygate-milter >= 0.95 of the no-milter rate.
-#   PEER_BENCH=<dir> bench/milter_postfix_bench.sh [--floor] [--ab] [--log SINK] [-m MESSAGES] [-r REPS]
-# --log sets relaygate-milter's log sink (default: postlog to the kit's postlogd;
+#   PEER_BENCH=<dir> bench/milter_postfix_bench.sh [--floor] [--ab] [--log-sink SINK] [-m MESSAGES] [-r REPS]
+# --log-sink sets relaygate-milter's log sink (default: postlog to the kit's postlogd;
 # stderr goes to a scratch file).
 # --ab runs only base and relaygate-milter, for many short paired reps: the
 # ratio of each pair, and their median, printed at the end (the machine's own
@@ -35,7 +35,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --floor) floor=yes; shift ;;
     --ab) variants=(base ours-milter); shift ;;
-    --log) milter_log=$2; shift 2 ;;
+    --log-sink) milter_log=$2; shift 2 ;;
     *) break ;;
   esac
 done
@@ -66,7 +66,7 @@ fi
   if [ $floor = yes ]; then exec "$milter" "$work/m.sock" 3600 2>>"$work/milter.err"; fi
   exec "$milter" --socket "unix:$work/m.sock" --socket-mode 0666 --admin-file "$work/domains.conf" \
     --state-file "$work/state.json" --operator-domain corp0001.example.jp --outbound-ip 192.0.2.11 \
-    --rejection-log "$work/rej.log" --log "${milter_log:-postlog:$postlog}" --signing false 2>>"$work/milter.err"
+    --rejection-log "$work/rej.log" --log-sink "${milter_log:-postlog:$postlog}" --signing false 2>>"$work/milter.err"
 ) &
 pid=$!
 for _ in $(seq 100); do [ -S "$work/m.sock" ] && break; sleep 0.05; done

@@ -35,7 +35,7 @@ po::options_description describe(milter_config& c, raw_values& raw) {
             "operator domain (repeatable)")
         ("rejection-log", po::value(&c.rejection_log)->default_value(c.rejection_log), "JSON-lines file of "
             "rejections; empty = none")
-        ("log", po::value(&raw.log_sink)->default_value(raw.log_sink), log::sink_help.data())
+        ("log-sink", po::value(&raw.log_sink)->default_value(raw.log_sink), log::sink_help.data())
         ("log-level", po::value(&raw.log_level)->default_value(raw.log_level), "debug | info | notice | warning | "
             "error")
         ("milter-timeout", po::value(&c.milter_timeout)->default_value(c.milter_timeout), "seconds to wait on the MTA")
@@ -90,7 +90,7 @@ std::optional<std::string> check(milter_config& c, const raw_values& raw) {
     if (auto s = log::parse_sink(raw.log_sink)) {
         c.log_sink = *s;
     } else {
-        return bad("log", raw.log_sink, "expected syslog, stderr, both, postlog or postlog:/PATH");
+        return bad("log-sink", raw.log_sink, "expected syslog, stderr, both, postlog or postlog:/PATH");
     }
     bool found = false;
     for (auto [name, l] : levels) found = found || (raw.log_level == name && (c.log_level = l, true));

@@ -29,7 +29,7 @@ echo "            spf.example (failed: SPF does not authorize 192.0.2.12); nothi
 "$RELAYGATE_BUILD/milter/relaygate-milter" --socket "unix:$W/milter.sock" --socket-mode 0666 \
   --admin-file "$W/domains.conf" --state-file "$W/state.json" --operator-domain relay.example.net \
   --outbound-ip 192.0.2.11 --outbound-ip 192.0.2.12 --rejection-log "$W/rejections.log" \
-  --log stderr 2>"$W/milter.log" &
+  --log-sink stderr 2>"$W/milter.log" &
 harness_adopt $!
 for _ in $(seq 100); do [ -S "$W/milter.sock" ] && break; sleep 0.05; done
 [ -S "$W/milter.sock" ] || { echo "relaygate-milter did not start:"; cat "$W/milter.log"; exit 1; }

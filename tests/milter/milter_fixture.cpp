@@ -25,7 +25,7 @@ milter_process::milter_process(std::vector<std::string> extra_args, const std::s
       << "outbound-ip = 192.0.2.12\n"
       << "rejection-log = " << rejection_log().string() << "\n"
       << "operator-dkim-key = relay.example.net:op1:" << testdata << "keys/operator-op1.pem\n"
-      << "log = stderr\n"
+      << "log-sink = stderr\n"
       << "log-level = debug\n";
     harness::write_file(dir_ / "milter.conf", c.str());
     start();

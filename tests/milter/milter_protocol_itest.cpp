@@ -255,7 +255,7 @@ TEST(milter_config, the_shared_config_file_serves_the_milter_and_relaygate_admin
                                     "\noperator-domain = relay.example.net\noutbound-ip = 192.0.2.11\n"
                                     "[milter]\nsocket = unix:" +
                                     (base.dir() / "shared.sock").string() +
-                                    "\nmode = tag\nlog = stderr\n"
+                                    "\nmode = tag\nlog-sink = stderr\n"
                                     "rejection-log = \n[policy]\nlisten = 127.0.0.1:1\n");
     harness::child_process m(
         {.argv = {milter_binary, "--config", shared.string()}, .stderr_path = base.dir() / "shared.log"});

@@ -1,7 +1,7 @@
 // decision_line_test.cpp: the maillog parser on relaygate-milter and
 // relaygate-policy decision lines (tests/testdata/watch/decisions.log: a real
 // private Postfix maillog_file with the milter and the policy daemon logging
-// through --log postlog, from decision_lines_e2e, plus policy lines captured
+// through --log-sink postlog, from decision_lines_e2e, plus policy lines captured
 // through the same sink), on rsyslog's forms, on hostile input; and the
 // tracker carrying the milter's first From domain into the ledger row.
 #include <gtest/gtest.h>

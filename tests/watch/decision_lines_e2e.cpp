@@ -1,7 +1,7 @@
 // decision_lines_e2e.cpp: relaygate-milter's and relaygate-policy's decision
 // lines reach the watch through Postfix's own maillog_file, in a private
 // network namespace: a real Postfix 3.7 (postlogd) with relaygate-milter
-// (--log postlog:$queue_directory/public/postlog) as smtpd_milters and
+// (--log-sink postlog:$queue_directory/public/postlog) as smtpd_milters and
 // relaygate-policy (--log-sink postlog:...) as transport_maps; an smtp-sink
 // that answers 550 to RCPT stands in for Microsoft. The milter's line lands in
 // the maillog with the message's queue id; relaygate-watch reading that log
@@ -74,7 +74,7 @@ TEST_F(decision_lines_e2e, milter_and_policy_lines_reach_the_maillog_metrics_and
                "socket = unix:" + milter_socket.string() + "\nsocket-mode = 0666\n" + "admin-file = " +
                    (dir / "domains.conf").string() + "\n" + "state-file = " + (dir / "state.json").string() + "\n" +
                    "operator-domain = relay.example.net\noutbound-ip = 192.0.2.11\n" +
-                   "rejection-log = " + (dir / "rejections.log").string() + "\n" + "log = " + postlog + "\n");
+                   "rejection-log = " + (dir / "rejections.log").string() + "\n" + "log-sink = " + postlog + "\n");
     child_process milter({.argv = {milter::testing::milter_binary, "--config", (dir / "milter.conf").string()},
                           .stderr_path = dir / "milter.err"});
     // Its start line arrives through postlogd, like every other line of it.
