@@ -4,7 +4,11 @@
 # run: no milter, relaygate-milter (signing off), milter-null (the floor of any
 # libmilter milter) and OpenDKIM signing. Prints the kit's table; the issue's
 # goal is relaygate-milter >= 0.95 of the no-milter rate.
-#   PEER_BENCH=<dir> bench/milter_postfix_bench.sh [--floor] [--ab] [--log-sink SINK] [-m MESSAGES] [-r REPS]
+#   PEER_BENCH=<dir> bench/milter_postfix_bench.sh [--floor] [--ab] [--signing] [--log-sink SINK] [-m MESSAGES] [-r REPS]
+# --signing has relaygate-milter DKIM-sign every message (RSA-2048, a key made
+# for the run in its scratch directory), beside OpenDKIM signing the same
+# domain with its own RSA-2048 key; it counts the milter's
+# dkim=signed log lines of the last run (the kit keeps only that maillog).
 # --log-sink sets relaygate-milter's log sink (default: postlog to the kit's postlogd;
 # stderr goes to a scratch file).
 # --ab runs only base and relaygate-milter, for many short paired reps: the
@@ -29,12 +33,14 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 kit=${PEER_BENCH:?set PEER_BENCH to the shared bench directory (bench-postfix.sh, lib.sh)}
 build=${RELAYGATE_BUILD:-$root/build/main}
 floor=no
+signing=false
 milter_log=""
-variants=(base ours-milter milter-null milter)
+variants=(base milter-null milter ours-milter)  # ours last: the kit keeps the last maillog
 while [ $# -gt 0 ]; do
   case "$1" in
     --floor) floor=yes; shift ;;
     --ab) variants=(base ours-milter); shift ;;
+    --signing) signing=true; shift ;;
     --log-sink) milter_log=$2; shift 2 ;;
     *) break ;;
   esac
@@ -56,6 +62,11 @@ cleanup() {
 trap cleanup EXIT
 
 : >"$work/domains.conf"
+key_args=()
+if [ $signing = true ]; then
+  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$work/bench.pem" 2>/dev/null
+  key_args=(--operator-dkim-key "corp0001.example.jp:bench:$work/bench.pem")
+fi
 cg=""
 if [ -d /sys/fs/cgroup/cpuacct ]; then
   cg=/sys/fs/cgroup/cpuacct/relaygate-milter-bench.$$
@@ -66,7 +77,7 @@ fi
   if [ $floor = yes ]; then exec "$milter" "$work/m.sock" 3600 2>>"$work/milter.err"; fi
   exec "$milter" --socket "unix:$work/m.sock" --socket-mode 0666 --admin-file "$work/domains.conf" \
     --state-file "$work/state.json" --operator-domain corp0001.example.jp --outbound-ip 192.0.2.11 \
-    --rejection-log "$work/rej.log" --log-sink "${milter_log:-postlog:$postlog}" --signing false 2>>"$work/milter.err"
+    --rejection-log "$work/rej.log" --log-sink "${milter_log:-postlog:$postlog}" --signing $signing "${key_args[@]}" 2>>"$work/milter.err"
 ) &
 pid=$!
 for _ in $(seq 100); do [ -S "$work/m.sock" ] && break; sleep 0.05; done
@@ -87,6 +98,12 @@ grep -h '^PFRESULT ' "$work/out" | awk -v name="$name" '
     med = n % 2 ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2
     printf "%s / base per rep:%s (median %.2f over %d reps)\n", name, line, med, n
   }'
+if [ $signing = true ] && [ "${variants[-1]}" = ours-milter ]; then
+  # the kit keeps the maillog of its last run only: ours-milter runs last
+  maillog=${BENCH_WORK:-/tmp/relaygate-bench}/pf/log/maillog
+  last=$(grep -h 'PFRESULT variant=ours-milter ' "$work/out" | tail -n 1 | sed 's/.* msgs=\([0-9]*\).*/\1/')
+  echo "relaygate-milter signed $(grep -c 'relaygate-milter.* dkim=signed' "$maillog" || true) of $last messages in the last run"
+fi
 if [ -n "$cg" ]; then
   # messages our milter saw: ours-milter rows of the kit's raw lines
   msgs=$(grep -h 'PFRESULT variant=ours-milter ' "$work/out" | sed 's/.* msgs=\([0-9]*\).*/\1/' | awk '{s += $1} END {print s + 0}')
