@@ -92,7 +92,6 @@ bool postlog_connect() {
 void postlog_write(level lvl, std::string_view line) {
     const std::string record = format_postlog_record(static_cast<std::int64_t>(std::time(nullptr)), g_host, g_ident,
                                                      static_cast<long>(::getpid()), line);
-    bool waited = false;
     for (int attempt = 0; attempt < 2; ++attempt) {
         if (!postlog_connect()) break;
         if (::send(g_sock, record.data(), record.size(), MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) {
@@ -102,10 +101,10 @@ void postlog_write(level lvl, std::string_view line) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
             // postlogd is behind: wait once, bounded, for room in its queue
             pollfd room{g_sock, POLLOUT, 0};
-            if (!waited && ::poll(&room, 1, postlog_wait_ms) == 1) {
-                waited = true;
-                --attempt;  // not a reconnect
-                continue;
+            if (::poll(&room, 1, postlog_wait_ms) == 1 &&
+                ::send(g_sock, record.data(), record.size(), MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) {
+                ++g_stats.postlog_sent;
+                return;
             }
             ++g_stats.postlog_dropped;
             return;

@@ -1,7 +1,7 @@
 // log_postlog_itest.cpp: the postlog sink on a real unix datagram socket in a
 // temp dir standing in for postlogd's: each line is one record in
-// msg_logger's format; a full receive queue drops lines (counted) instead of
-// blocking; a missing socket falls back to syslog (counted); a recreated
+// msg_logger's format; a full receive queue delays a line until a reader
+// makes room, at most 100 ms, then drops it (counted); a missing socket falls back to syslog (counted); a recreated
 // socket (postlogd restarted) is reconnected to.
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -9,8 +9,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <regex>
 #include <string>
+#include <thread>
 
 #include "relaygate/harness/temp_dir.hpp"
 #include "relaygate/registry/log.hpp"
@@ -58,6 +60,18 @@ TEST(postlog_sink, records_drops_fallback_and_reconnect) {
     }
     EXPECT_GT(stats().postlog_dropped, before.postlog_dropped);
     EXPECT_LT(n, 100000u);
+
+    // A postlogd that catches up within the wait loses nothing: the queue is
+    // full now, a reader makes room after 20 ms, and the next line is sent.
+    const auto waiting = stats();
+    std::thread reader([fd] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        receive(fd);
+    });
+    info("- sent once there is room");
+    reader.join();
+    EXPECT_EQ(stats().postlog_sent, waiting.postlog_sent + 1);
+    EXPECT_EQ(stats().postlog_dropped, waiting.postlog_dropped);
 
     // postlogd gone: the socket file is missing, lines go to syslog instead.
     ::close(fd);
