@@ -8,7 +8,7 @@
 
 #include "admin_command.hpp"
 #include "relaygate/registry/admin_file.hpp"
-#include "relaygate/registry/dkim_verifier.hpp"
+#include "relaygate/verify/dkim_verifier.hpp"
 #include "relaygate/registry/state_store.hpp"
 
 namespace relaygate::admin {

@@ -16,7 +16,7 @@
 #include "relaygate/harness/smtp_sink.hpp"
 #include "relaygate/harness/swaks.hpp"
 #include "relaygate/harness/wait.hpp"
-#include "relaygate/registry/egress_state.hpp"
+#include "relaygate/egress/egress_state.hpp"
 
 namespace relaygate::policy::testing {
 namespace {

@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "relaygate/harness/dns_server.hpp"
-#include "relaygate/registry/dns_resolver.hpp"
+#include "relaygate/dns/dns_resolver.hpp"
 #include "relaygate/watch/dnsbl.hpp"
 
 namespace relaygate::watch {
