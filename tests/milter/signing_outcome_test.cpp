@@ -55,15 +55,13 @@ INSTANTIATE_TEST_SUITE_P(
         settle_case{"no_signer_means_off_for_a_rejection_too", with(verdict::reject), false, false, "off"},
         settle_case{"a_rejected_message_is_not_signed", with(verdict::reject, "v.example"), true, false, ""},
         settle_case{"a_deferred_message_is_not_signed", with(verdict::tempfail, "v.example"), true, false, ""},
-        settle_case{"an_accepted_message_without_a_domain_is_unsigned", with(verdict::accept), true, false,
-                    "unsigned"},
+        settle_case{"an_accepted_message_without_a_domain_is_unsigned", with(verdict::accept), true, false, "unsigned"},
         settle_case{"a_tagged_message_without_a_domain_is_unsigned", with(verdict::tag), true, false, "unsigned"},
         settle_case{"truncated_headers_are_never_signed", with(verdict::accept, "v.example"), true, true,
                     "error:headers_too_large"},
         settle_case{"an_accepted_message_with_a_domain_is_signed", with(verdict::accept, "v.example"), true, false,
                     "sign"},
-        settle_case{"a_tagged_message_with_a_domain_is_signed", with(verdict::tag, "v.example"), true, false,
-                    "sign"}),
+        settle_case{"a_tagged_message_with_a_domain_is_signed", with(verdict::tag, "v.example"), true, false, "sign"}),
     [](const auto& info) { return info.param.name; });
 
 TEST(outcome_without_key, an_operator_domain_without_a_key_is_simply_unsigned) {
