@@ -3,9 +3,9 @@
 // show them: the DKIM TXT at selector._domainkey.domain with p= derived from
 // the held private key, and an SPF TXT with an ip4:/ip6: mechanism for every
 // outbound IP (pool, designated, spares). --zone prints zone-file lines only.
-#include <iostream>
+#include <ostream>
 
-#include "admin_command.hpp"
+#include "relaygate/admin/admin_command.hpp"
 #include "relaygate/verify/dkim_verifier.hpp"
 
 namespace relaygate::admin {
