@@ -6,11 +6,11 @@
 #include "relaygate/admin/admin_command.hpp"
 
 int main(int argc, char** argv) {
-    const relaygate::admin::environment env{.out = std::cout, .err = std::cerr, .now = [] {
-                                                return static_cast<std::int64_t>(
-                                                    std::chrono::duration_cast<std::chrono::seconds>(
-                                                        std::chrono::system_clock::now().time_since_epoch())
-                                                        .count());
-                                            }};
+    const relaygate::admin::environment env{
+        .out = std::cout, .err = std::cerr, .now = [] {
+            return static_cast<std::int64_t>(
+                std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+                    .count());
+        }};
     return relaygate::admin::run(std::vector<std::string>(argv + 1, argv + argc), env);
 }

@@ -13,7 +13,6 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include <csignal>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -350,6 +349,14 @@ sfsistat on_close(SMFICTX* ctx) {
 
 }  // namespace
 
+void reload_on_sighup() noexcept {
+    try {
+        if (g_rt != nullptr && g_rt->on_sighup) g_rt->on_sighup();
+    } catch (...) {
+        log::error("- sighup_failed");
+    }
+}
+
 int run_milter(milter_runtime& runtime) {
     g_rt = &runtime;
     const milter_config& cfg = *runtime.config;
@@ -388,25 +395,3 @@ int run_milter(milter_runtime& runtime) {
 }
 
 }  // namespace relaygate::milter
-
-// libmilter's own signal thread sigwait()s for SIGHUP, SIGTERM and SIGINT and
-// stops the milter on each (postfix-tech.md §3). We link libmilter statically
-// with -Wl,--wrap=sigwait so that thread waits here: SIGHUP runs the reload hook
-// and keeps waiting; SIGTERM/SIGINT go back to libmilter, which stops cleanly.
-// Being the only waiter, this thread gets every such signal (no race).
-// On stop, the listening socket is also shut down: libmilter's listener sits in
-// poll() with a 5 s timeout and would otherwise notice the stop only then.
-extern "C" int __real_sigwait(const sigset_t* set, int* sig);
-extern "C" int __wrap_sigwait(const sigset_t* set, int* sig) {
-    while (true) {
-        int rc = __real_sigwait(set, sig);
-        if (rc == 0 && *sig != SIGHUP) relaygate::milter::wake_listener();
-        if (rc != 0 || *sig != SIGHUP) return rc;
-        auto* rt = relaygate::milter::g_rt;
-        try {
-            if (rt != nullptr && rt->on_sighup) rt->on_sighup();
-        } catch (...) {
-            relaygate::log::error("- sighup_failed");
-        }
-    }
-}

@@ -112,22 +112,50 @@ bool fill_records(SPF_dns_rr_t* rr, ns_type type, const dns::answer& a) {
     return true;
 }
 
+// The answer for (domain, type): failures are asked once per check (t_context's memo).
+dns::answer resolve_memoised(dns::resolver& resolver, const char* domain, ns_type type, dns::rr_type kind) {
+    auto* memo = t_context != nullptr ? t_context->failures : nullptr;
+    auto key = std::make_pair(std::string(domain), static_cast<int>(type));
+    if (memo != nullptr) {
+        if (auto hit = memo->find(key); hit != memo->end()) return hit->second;
+    }
+    dns::answer a = resolver.resolve(domain, kind);
+    bool failed = a.result != dns::status::ok && a.result != dns::status::nxdomain && a.result != dns::status::nodata;
+    if (memo != nullptr && failed) memo->emplace(key, a);
+    return a;
+}
+
+// Counts the lookup against RFC 7208's limits in ctx: DNS terms, void lookups, the first DNS failure.
+void count_lookup(check_context& ctx, ns_type type, const dns::answer& a, SPF_dns_stat_t herrno) {
+    bool term = !(type == ns_t_txt && a.qname == ctx.domain && ctx.terms == 0);
+    if (type == ns_t_a || type == ns_t_aaaa) {
+        auto it = std::find(ctx.answer_names.begin(), ctx.answer_names.end(), a.qname);
+        if (it != ctx.answer_names.end()) {
+            term = false;  // an MX/PTR answer's address lookup is part of that term
+            ctx.answer_names.erase(it);
+        }
+    }
+    if (term) {
+        ++ctx.terms;
+        ctx.answer_names.clear();
+        if (type == ns_t_mx) {
+            for (const auto& m : a.mx) ctx.answer_names.push_back(m.exchange);
+        } else if (type == ns_t_ptr) {
+            ctx.answer_names = a.names;
+        }
+    }
+    if ((herrno == HOST_NOT_FOUND || herrno == NO_DATA) && term) ++ctx.void_lookups;
+    if (herrno == TRY_AGAIN && ctx.dns_failures++ == 0) {
+        ctx.dns_failure_text = a.qname + " " + std::string(dns::to_string(a.result));
+        if (!a.error_text.empty()) ctx.dns_failure_text += " (" + a.error_text + ")";
+    }
+}
+
 SPF_dns_rr_t* layer_lookup(SPF_dns_server_t* layer, const char* domain, ns_type type, int) {
     auto* resolver = static_cast<dns::resolver*>(layer->hook);
     auto kind = to_rr_type(type);
     if (!kind) return SPF_dns_rr_new_init(layer, domain, type, 0, NO_DATA);
-    dns::answer a;
-    auto* memo = t_context != nullptr ? t_context->failures : nullptr;
-    auto key = std::make_pair(std::string(domain), static_cast<int>(type));
-    auto hit = memo != nullptr ? memo->find(key) : failure_memo::iterator{};
-    if (memo != nullptr && hit != memo->end()) {
-        a = hit->second;
-    } else {
-        a = resolver->resolve(domain, *kind);
-        bool failed =
-            a.result != dns::status::ok && a.result != dns::status::nxdomain && a.result != dns::status::nodata;
-        if (memo != nullptr && failed) memo->emplace(key, a);
-    }
+    const dns::answer a = resolve_memoised(*resolver, domain, type, *kind);
     SPF_dns_stat_t herrno = NETDB_SUCCESS;
     switch (a.result) {
         case dns::status::ok:
@@ -142,32 +170,7 @@ SPF_dns_rr_t* layer_lookup(SPF_dns_server_t* layer, const char* domain, ns_type 
             herrno = TRY_AGAIN;
             break;
     }
-    if (auto* ctx = t_context) {
-        bool term = !(type == ns_t_txt && a.qname == ctx->domain && ctx->terms == 0);
-        if (type == ns_t_a || type == ns_t_aaaa) {
-            auto it = std::find(ctx->answer_names.begin(), ctx->answer_names.end(), a.qname);
-            if (it != ctx->answer_names.end()) {
-                term = false;  // an MX/PTR answer's address lookup is part of that term
-                ctx->answer_names.erase(it);
-            }
-        }
-        if (term) {
-            ++ctx->terms;
-            ctx->answer_names.clear();
-            if (type == ns_t_mx) {
-                for (const auto& m : a.mx) ctx->answer_names.push_back(m.exchange);
-            } else if (type == ns_t_ptr) {
-                ctx->answer_names = a.names;
-            }
-        }
-        if ((herrno == HOST_NOT_FOUND || herrno == NO_DATA) && term) ++ctx->void_lookups;
-        if (herrno == TRY_AGAIN) {
-            if (ctx->dns_failures++ == 0) {
-                ctx->dns_failure_text = a.qname + " " + std::string(dns::to_string(a.result));
-                if (!a.error_text.empty()) ctx->dns_failure_text += " (" + a.error_text + ")";
-            }
-        }
-    }
+    if (t_context != nullptr) count_lookup(*t_context, type, a, herrno);
     SPF_dns_rr_t* rr = SPF_dns_rr_new_init(layer, domain, type, static_cast<int>(a.ttl), herrno);
     if (rr != nullptr && herrno == NETDB_SUCCESS && !fill_records(rr, type, a)) {
         SPF_dns_rr_free(rr);
