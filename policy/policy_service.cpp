@@ -159,7 +159,7 @@ void policy_service::on_tick(std::int64_t) {
         ++stats_.mx_timeouts;
         socketmap_reply reply = reply_for_verdict(mx_verdict::temp, w.domain, cfg_->steering, active_transport());
         log_lookup(w.key, w.domain, reply, "mx_wait_expired");
-        server_->complete(w.token, std::move(reply));
+        server_->complete(w.token, reply);
     }
 }
 
