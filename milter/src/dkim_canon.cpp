@@ -52,7 +52,10 @@ std::string_view to_string(dkim_canon c) { return c == dkim_canon::simple ? "sim
 
 void canonical_header(dkim_canon c, std::string_view name, std::string_view value, std::string& out) {
     if (c == dkim_canon::simple) {
-        out.append(name).append(": ");
+        for (char ch : name) {
+            if (ch != '\r' && ch != '\n') out += ch;  // a field name has no line breaks (RFC 5322 ftext)
+        }
+        out += ": ";
         append_crlf_normalised(value, out);
         out += "\r\n";
         return;
@@ -60,7 +63,7 @@ void canonical_header(dkim_canon c, std::string_view name, std::string_view valu
     // relaxed (§3.4.2): lower-case name, no WSP around the colon, unfolded value,
     // WSP runs as one SP, none at either end.
     for (char ch : name) {
-        if (!is_wsp(ch)) out += lower(ch);
+        if (!is_wsp(ch) && ch != '\r' && ch != '\n') out += lower(ch);
     }
     out += ':';
     bool pending_space = false;

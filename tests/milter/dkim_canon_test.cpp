@@ -98,6 +98,7 @@ INSTANTIATE_TEST_SUITE_P(
         header_case{"folded_lf", "Subject", "one\n\ttwo", "subject:one two\r\n", "Subject: one\r\n\ttwo\r\n"},
         header_case{"folded_crlf", "Subject", "one\r\n two", "subject:one two\r\n", "Subject: one\r\n two\r\n"},
         header_case{"empty_value", "Cc", "", "cc:\r\n", "Cc: \r\n"},
+        header_case{"line_breaks_in_a_name_are_dropped", "Sub\r\nject", "x", "subject:x\r\n", "Subject: x\r\n"},
         header_case{"only_wsp", "Cc", " \t ", "cc:\r\n", "Cc:  \t \r\n"},
         header_case{"utf8_kept", "Subject",
                     "Gr\xc3\xbc\xc3\x9f"
