@@ -1,6 +1,7 @@
 // dkim_canon.cpp: RFC 6376 §3.4 canonicalization and header selection (see dkim_canon.hpp).
 #include "relaygate/milter/dkim_canon.hpp"
 
+#include <algorithm>
 #include <array>
 #include <map>
 
@@ -136,19 +137,32 @@ void body_canonicalizer::content(char c, std::string& out) {
 }
 
 void body_canonicalizer::feed(std::string_view chunk, std::string& out) {
-    for (char c : chunk) {
+    const char* special = canon_ == dkim_canon::relaxed ? "\r\n \t" : "\r\n";
+    for (std::size_t i = 0; i < chunk.size();) {
+        char c = chunk[i];
         if (after_cr_) {
             after_cr_ = false;
-            if (c == '\n') continue;  // the LF of a CRLF: the line already ended at the CR
+            if (c == '\n') {  // the LF of a CRLF: the line already ended at the CR
+                ++i;
+                continue;
+            }
         }
         if (c == '\r') {
             line_end(out);
             after_cr_ = true;
         } else if (c == '\n') {
             line_end(out);
+        } else if (canon_ == dkim_canon::relaxed && is_wsp(c)) {
+            content(c, out);
         } else {
             content(c, out);
+            // The plain bytes that follow a written one go out in one piece.
+            std::size_t end = std::min(chunk.find_first_of(special, i + 1), chunk.size());
+            out.append(chunk.data() + i + 1, end - i - 1);
+            i = end;
+            continue;
         }
+        ++i;
     }
 }
 
