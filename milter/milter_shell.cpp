@@ -240,14 +240,10 @@ void start_signing(message& m) {
         m.dkim = d.signing_domain_is_operator ? "unsigned" : "error:" + key.error();
         return;
     }
-    auto session = g_rt->signer->start(**key, "");
-    if (!session) {
-        m.dkim = "error:" + session.error();
-        return;
-    }
-    for (const auto& [n, v] : m.all_headers) (*session)->header(n, v);
-    (*session)->end_of_headers();
-    m.signing = std::move(*session);
+    auto session = g_rt->signer->start(*key);
+    for (const auto& [n, v] : m.all_headers) session->header(n, v);
+    session->end_of_headers();
+    m.signing = std::move(session);
     m.dkim = "pending";
 }
 
