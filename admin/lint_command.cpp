@@ -10,11 +10,11 @@
 #include <map>
 
 #include "admin_command.hpp"
+#include "relaygate/dns/dns_resolver.hpp"
 #include "relaygate/registry/admin_file.hpp"
-#include "relaygate/registry/dkim_verifier.hpp"
-#include "relaygate/registry/dns_resolver.hpp"
-#include "relaygate/registry/spf_verifier.hpp"
 #include "relaygate/registry/state_store.hpp"
+#include "relaygate/verify/dkim_verifier.hpp"
+#include "relaygate/verify/spf_verifier.hpp"
 
 namespace relaygate::admin {
 namespace {

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "relaygate/harness/dns_server.hpp"
-#include "relaygate/registry/dns_resolver.hpp"
+#include "relaygate/dns/dns_resolver.hpp"
 #include "relaygate/watch/dnsbl.hpp"
 
 int main(int argc, char** argv) {

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "relaygate/watch/delivery_tracker.hpp"
-#include "relaygate/watch/log_follower.hpp"
+#include "watch/log_follower.hpp"
 #include "relaygate/watch/maillog_line.hpp"
 
 int main(int argc, char** argv) {

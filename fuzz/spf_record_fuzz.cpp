@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "relaygate/registry/spf_record.hpp"
+#include "relaygate/verify/spf_record.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     namespace spf = relaygate::registry::spf;

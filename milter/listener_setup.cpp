@@ -11,7 +11,7 @@
 #include <cstring>
 
 #include "milter_shell.hpp"
-#include "relaygate/registry/log.hpp"
+#include "relaygate/log/log.hpp"
 
 namespace relaygate::milter {
 

@@ -11,7 +11,7 @@
 
 #include "milter_shell.hpp"
 #include "relaygate/milter/milter_config.hpp"
-#include "relaygate/registry/log.hpp"
+#include "relaygate/log/log.hpp"
 #include "relaygate/registry/registry_loader.hpp"
 
 using namespace relaygate;

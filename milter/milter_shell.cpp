@@ -18,7 +18,7 @@
 
 #include "relaygate/milter/decision.hpp"
 #include "relaygate/milter/message_log.hpp"
-#include "relaygate/registry/log.hpp"
+#include "relaygate/log/log.hpp"
 
 namespace relaygate::milter {
 namespace {

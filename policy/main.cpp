@@ -12,8 +12,8 @@
 #include "policy/policy_config.hpp"
 #include "policy/policy_server.hpp"
 #include "policy/policy_service.hpp"
-#include "relaygate/registry/dns_resolver.hpp"
-#include "relaygate/registry/log.hpp"
+#include "relaygate/dns/dns_resolver.hpp"
+#include "relaygate/log/log.hpp"
 #include "relaygate/registry/registry_loader.hpp"
 
 namespace rp = relaygate::policy;

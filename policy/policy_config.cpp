@@ -5,7 +5,7 @@
 #include <boost/program_options.hpp>
 #include <iostream>
 
-#include "relaygate/registry/log.hpp"
+#include "relaygate/log/log.hpp"
 
 namespace relaygate::policy {
 namespace po = boost::program_options;

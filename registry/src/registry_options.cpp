@@ -14,7 +14,6 @@
 
 #include "relaygate/registry/domain_name.hpp"
 #include "relaygate/registry/ip_network.hpp"
-#include "relaygate/registry/spf_record.hpp"
 
 namespace po = boost::program_options;
 
@@ -207,7 +206,13 @@ std::optional<bad_value> check(registry_options& opts) {
     if (auto& n = opts.spf_include_name; !n.empty()) {  // "_spf.…": a DNS name, not a host name (LDH)
         std::transform(n.begin(), n.end(), n.begin(), [](unsigned char c) { return std::tolower(c); });
         if (n.ends_with('.')) n.pop_back();
-        if (!spf::is_valid_domain(n) || n.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_.") != n.npos) {
+        bool ok = !n.empty() && n.size() <= 253 && n.find('.') != n.npos && n.find("..") == n.npos &&
+                  n.front() != '.' && n.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_.") == n.npos;
+        for (std::size_t from = 0, dot = 0; ok && from < n.size(); from = dot + 1) {
+            dot = std::min(n.find('.', from), n.size());
+            ok = dot - from <= 63;
+        }
+        if (!ok) {
             return bad_value{"spf-include-name", n, "not a DNS name of letters, digits, '-', '_' and dots"};
         }
     }

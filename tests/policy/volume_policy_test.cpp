@@ -1,7 +1,7 @@
 // Volume management decisions over the in-process counters with an injected
 // clock: per-dimension limits at RCPT, counting at END-OF-MESSAGE, sliding
 // windows, size caps per sender class, rule parsing, the wire format.
-#include "policy/volume_policy.hpp"
+#include "relaygate/policy/volume_policy.hpp"
 
 #include <gtest/gtest.h>
 

@@ -10,7 +10,7 @@
 
 #include "relaygate/milter/decision.hpp"
 #include "relaygate/registry/expected.hpp"
-#include "relaygate/registry/log.hpp"
+#include "relaygate/log/log.hpp"
 #include "relaygate/registry/registry_options.hpp"
 
 namespace relaygate::milter {
