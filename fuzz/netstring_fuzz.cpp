@@ -25,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         auto step = socketmap_lookup(f.payload, cfg, list, cache, "msft-spare", 0);
         if (step.need_mx) {
             cache.put(step.domain, mx_verdict::temp, 5, 0);
-        } else if (step.reply.size() > socketmap_max_reply || step.reply.empty()) {
+        } else if (step.reply.to_wire().size() > socketmap_max_reply || step.reply.to_wire().empty()) {
             std::abort();
         }
         rest.remove_prefix(f.consumed);

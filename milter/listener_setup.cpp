@@ -1,6 +1,7 @@
 // listener_setup.cpp: the process side of the milter's socket — permissions
 // and owner of a unix socket, dropping to the run-as user, and waking
-// libmilter's listener on stop. Called by run_milter() and the sigwait wrapper.
+// libmilter's listener on stop, and the sigwait wrapper that turns SIGHUP into
+// a reload. Called by run_milter() and libmilter's signal thread.
 #include <grp.h>
 #include <pwd.h>
 #include <sys/socket.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 
 #include "milter_shell.hpp"
@@ -57,3 +59,20 @@ void wake_listener() {
 }
 
 }  // namespace relaygate::milter
+
+// libmilter's own signal thread sigwait()s for SIGHUP, SIGTERM and SIGINT and
+// stops the milter on each (postfix-tech.md §3). We link libmilter statically
+// with -Wl,--wrap=sigwait so that thread waits here: SIGHUP runs the reload hook
+// and keeps waiting; SIGTERM/SIGINT go back to libmilter, which stops cleanly.
+// Being the only waiter, this thread gets every such signal (no race).
+// On stop, the listening socket is also shut down: libmilter's listener sits in
+// poll() with a 5 s timeout and would otherwise notice the stop only then.
+extern "C" int __real_sigwait(const sigset_t* set, int* sig);
+extern "C" int __wrap_sigwait(const sigset_t* set, int* sig) {
+    while (true) {
+        int rc = __real_sigwait(set, sig);
+        if (rc == 0 && *sig != SIGHUP) relaygate::milter::wake_listener();
+        if (rc != 0 || *sig != SIGHUP) return rc;
+        relaygate::milter::reload_on_sighup();
+    }
+}

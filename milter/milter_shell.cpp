@@ -2,7 +2,9 @@
 // Per-connection state lives only behind smfi_setpriv (Debian's libmilter runs one
 // connection's callbacks on different worker threads); each message takes ONE registry
 // snapshot when it starts (first RCPT, or MAIL) and uses it to the end; every
-// callback runs inside guarded(), which turns any exception into a tempfail.
+// callback is registered through barrier<>, the one place an exception or a
+// failed step becomes the internal-error reply. The verdict is decided in the
+// core (decide, settle_without_signing, finalize); apply() only carries it out.
 #include "milter_shell.hpp"
 
 #include <arpa/inet.h>
@@ -11,14 +13,15 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include <csignal>
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 
 #include "relaygate/log/log.hpp"
 #include "relaygate/milter/decision.hpp"
 #include "relaygate/milter/message_log.hpp"
+#include "relaygate/milter/signing_outcome.hpp"
 
 namespace relaygate::milter {
 namespace {
@@ -37,10 +40,10 @@ struct message {
     std::vector<std::pair<std::string, std::string>> all_headers;  // in order, for signing
     std::size_t header_bytes = 0;
     bool headers_truncated = false;
-    std::optional<decision> verdict;  // decided at end of headers, applied at end of message
-    std::unique_ptr<signing_session> signing;
-    std::string dkim = "off";  // off | signed | unsigned (operator domain without key) | error:<why>
-    bool failed = false;       // a step without a reply failed: answer tempfail at end of message
+    std::optional<decision> verdict;           // decided at end of headers, applied at end of message
+    std::unique_ptr<signing_session> signing;  // set while a signature is being made
+    signing_outcome dkim;                      // settled when signing is not started, or at its end
+    bool failed = false;                       // a step without a reply failed: answer tempfail at end of message
 };
 
 struct session {
@@ -89,39 +92,68 @@ std::string address_text(const _SOCK_ADDR* sa) {
     return buf;
 }
 
-// The one exception barrier: any failure in a callback answers tempfail, never a crash.
-template <class F>
-sfsistat guarded(SMFICTX* ctx, const char* stage, F&& f) noexcept {
-    try {
-        return f();
-    } catch (const std::exception& e) {
-        log::error(std::string("- internal_error stage=") + stage + " what=" + log::quote(e.what()));
-    } catch (...) {
-        log::error(std::string("- internal_error stage=") + stage);
+// The libmilter callbacks, named for the log lines of the barrier.
+enum class stage { negotiate, connect, helo, mail, rcpt, header, eoh, body, eom, abort, close };
+
+const char* stage_name(stage st) {
+    static constexpr const char* names[] = {"negotiate", "connect", "helo", "mail",  "rcpt", "header",
+                                            "eoh",       "body",    "eom",  "abort", "close"};
+    return names[static_cast<int>(st)];
+}
+
+// Steps the MTA may have agreed to send without waiting for a reply (SMFIP_NR_*).
+bool is_no_reply_step(stage st) { return st >= stage::helo && st <= stage::body; }
+
+// Sets the reply for reject/tempfail, logged when libmilter refuses it.
+void set_reply(SMFICTX* ctx, const smtp_reply& r) {
+    std::string text = r.wire_text();
+    if (smfi_setreply(ctx, const_cast<char*>(r.code.c_str()), const_cast<char*>(r.enhanced.c_str()), text.data()) !=
+        MI_SUCCESS) {
+        log::warning("- smfi_setreply_failed reply=" + log::quote(r.to_string()));
     }
-    smfi_setreply(ctx, const_cast<char*>("451"), const_cast<char*>("4.7.1"),
-                  const_cast<char*>("Internal error in relaygate-milter, try again later"));
+}
+
+// The answer to an internal failure (already logged). Negotiation falls back to
+// libmilter's defaults (every step, with replies; on_connect makes the session).
+// A step the MTA sends without waiting is answered NOREPLY and the message is
+// deferred at its end; anything else is answered at once with the one reply.
+sfsistat answer_internal_error(SMFICTX* ctx, stage st) noexcept {
+    if (st == stage::negotiate) return SMFIS_CONTINUE;
+    session* s = get(ctx);
+    if (s != nullptr) s->msg.failed = true;
+    if (s != nullptr && s->no_reply && is_no_reply_step(st)) return SMFIS_NOREPLY;
+    if (s != nullptr && st == stage::eom) s->msg = message{};  // the next message starts clean
+    try {
+        set_reply(ctx, internal_error_reply());
+    } catch (...) {
+        // no memory for the reply text: the MTA's own tempfail text goes out
+    }
     return SMFIS_TEMPFAIL;
 }
 
-// A message step (HELO..body): f returns false for a failure. The reply is
-// NOREPLY when negotiated, else continue/tempfail.
-template <class F>
-sfsistat step(SMFICTX* ctx, const char* stage, F&& f) noexcept {
-    session* s = get(ctx);
-    bool ok = false;
+// The one exception barrier: every callback is registered as barrier<stage, fn>,
+// so an exception anywhere answers the internal-error reply, never a crash.
+template <stage St, auto Fn, class... Args>
+sfsistat barrier(SMFICTX* ctx, Args... args) noexcept {
     try {
-        ok = s != nullptr && f(*s);
+        return Fn(ctx, args...);
     } catch (const std::exception& e) {
-        log::error(std::string("- internal_error stage=") + stage + " what=" + log::quote(e.what()));
+        log::error(std::string("- internal_error stage=") + stage_name(St) + " what=" + log::quote(e.what()));
     } catch (...) {
-        log::error(std::string("- internal_error stage=") + stage);
+        log::error(std::string("- internal_error stage=") + stage_name(St));
     }
-    if (s == nullptr) return SMFIS_TEMPFAIL;  // no session: no reply flags were negotiated either
-    if (!ok) s->msg.failed = true;
-    if (s->no_reply) return SMFIS_NOREPLY;
-    return ok ? SMFIS_CONTINUE : SMFIS_TEMPFAIL;
+    return answer_internal_error(ctx, St);
 }
+
+// The session of a message step; a step without one fails (barrier answers it).
+session& need_session(SMFICTX* ctx) {
+    session* s = get(ctx);
+    if (s == nullptr) throw std::logic_error("no session");
+    return *s;
+}
+
+// What a message step that went well answers: nothing when the MTA agreed to that.
+sfsistat step_done(const session& s) { return s.no_reply ? SMFIS_NOREPLY : SMFIS_CONTINUE; }
 
 // Creates the session (so the negotiated flags are known per connection) and asks
 // for the header-adding actions, the skipped and no-reply steps and the macros.
@@ -130,42 +162,32 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long actions, unsigned long steps, 
     *want_actions = actions & SMFIF_ADDHDRS;
     *want_steps = steps & (SMFIP_NODATA | SMFIP_NOUNKNOWN | (g_rt->signer ? 0 : SMFIP_NOBODY));
     *p2 = *p3 = 0;
-    try {
-        auto s = std::make_unique<session>();
-        if (smfi_setpriv(ctx, s.get()) != MI_SUCCESS) return SMFIS_CONTINUE;  // on_connect creates it
-        session* ses = s.release();  // owned by libmilter's context until on_close adopts it back
-        ses->no_reply = (steps & no_reply_steps) == no_reply_steps;
-        if (ses->no_reply) *want_steps |= no_reply_steps;
-        // Skipping MAIL means the envelope comes from RCPT's macros: only when
-        // the macro lists are taken too (else the steps are sent as usual).
-        bool macros_ok = true;
-        for (auto [stage, list] : wanted_macros)
-            macros_ok = macros_ok && smfi_setsymlist(ctx, stage, const_cast<char*>(list)) == MI_SUCCESS;
-        if (macros_ok) {
-            *want_steps |= steps & (skipped_steps | (g_rt->signer ? 0 : skipped_without_signing));
-        }
-    } catch (...) {
-        // fall back to every step with replies; on_connect creates the session
-    }
+    auto s = std::make_unique<session>();  // a throw here leaves libmilter's defaults (see the barrier)
+    if (smfi_setpriv(ctx, s.get()) != MI_SUCCESS) return SMFIS_CONTINUE;  // on_connect creates it
+    session* ses = s.release();  // owned by libmilter's context until on_close adopts it back
+    ses->no_reply = (steps & no_reply_steps) == no_reply_steps;
+    if (ses->no_reply) *want_steps |= no_reply_steps;
+    // Skipping MAIL means the envelope comes from RCPT's macros: only when
+    // the macro lists are taken too (else the steps are sent as usual).
+    bool macros_ok = true;
+    for (auto [stage, list] : wanted_macros)
+        macros_ok = macros_ok && smfi_setsymlist(ctx, stage, const_cast<char*>(list)) == MI_SUCCESS;
+    if (macros_ok) *want_steps |= steps & (skipped_steps | (g_rt->signer ? 0 : skipped_without_signing));
     return SMFIS_CONTINUE;
 }
 
 sfsistat on_connect(SMFICTX* ctx, char*, _SOCK_ADDR* addr) {
-    return guarded(ctx, "connect", [&] {
-        session* s = get(ctx);
-        if (s == nullptr) {
-            auto fresh = std::make_unique<session>();
-            if (smfi_setpriv(ctx, fresh.get()) != MI_SUCCESS) return SMFIS_TEMPFAIL;
-            s = fresh.release();  // owned by libmilter's context until on_close adopts it back
-        }
-        s->client_address = address_text(addr);
-        return SMFIS_CONTINUE;
-    });
+    session* s = get(ctx);
+    if (s == nullptr) {
+        auto fresh = std::make_unique<session>();
+        if (smfi_setpriv(ctx, fresh.get()) != MI_SUCCESS) return SMFIS_TEMPFAIL;
+        s = fresh.release();  // owned by libmilter's context until on_close adopts it back
+    }
+    s->client_address = address_text(addr);
+    return SMFIS_CONTINUE;
 }
 
-sfsistat on_helo(SMFICTX* ctx, char*) {
-    return step(ctx, "helo", [](session&) { return true; });
-}
+sfsistat on_helo(SMFICTX* ctx, char*) { return step_done(need_session(ctx)); }
 
 // Starts a message once: at MAIL when the MTA sends it (envelope_sender = its
 // argument), else at the first RCPT (or end of headers/message) from the macros
@@ -184,67 +206,63 @@ void begin_message(SMFICTX* ctx, session& s, const char* envelope_sender) {
 }
 
 sfsistat on_envfrom(SMFICTX* ctx, char** argv) {
-    return step(ctx, "mail", [&](session& s) {
-        s.msg = message{};
-        begin_message(ctx, s, argv && argv[0] ? argv[0] : "");
-        return true;
-    });
+    session& s = need_session(ctx);
+    s.msg = message{};
+    begin_message(ctx, s, argv && argv[0] ? argv[0] : "");
+    return step_done(s);
 }
 
 sfsistat on_envrcpt(SMFICTX* ctx, char**) {
-    return step(ctx, "rcpt", [&](session& s) {
-        begin_message(ctx, s, nullptr);
-        ++s.msg.recipients;
-        return true;
-    });
+    session& s = need_session(ctx);
+    begin_message(ctx, s, nullptr);
+    ++s.msg.recipients;
+    return step_done(s);
 }
 
 sfsistat on_header(SMFICTX* ctx, char* name, char* value) {
-    return step(ctx, "header", [&](session& s) {
-        if (name == nullptr || value == nullptr) return false;
-        message& m = s.msg;
-        if (strcasecmp(name, "From") == 0) m.headers.from.emplace_back(value);
-        if (strcasecmp(name, "Sender") == 0) m.headers.sender.emplace_back(value);
-        if (g_rt->signer != nullptr && !m.headers_truncated) {
-            m.header_bytes += std::strlen(name) + std::strlen(value) + 4;
-            if (m.header_bytes > max_buffered_header_bytes) {
-                m.headers_truncated = true;  // never sign a partial header set
-                m.all_headers.clear();
-            } else {
-                m.all_headers.emplace_back(name, value);
-            }
+    session& s = need_session(ctx);
+    if (name == nullptr || value == nullptr) throw std::invalid_argument("header without name or value");
+    message& m = s.msg;
+    if (strcasecmp(name, "From") == 0) m.headers.from.emplace_back(value);
+    if (strcasecmp(name, "Sender") == 0) m.headers.sender.emplace_back(value);
+    if (g_rt->signer != nullptr && !m.headers_truncated) {
+        m.header_bytes += std::strlen(name) + std::strlen(value) + 4;
+        if (m.header_bytes > max_buffered_header_bytes) {
+            m.headers_truncated = true;  // never sign a partial header set
+            m.all_headers.clear();
+        } else {
+            m.all_headers.emplace_back(name, value);
         }
-        return true;
-    });
+    }
+    return step_done(s);
 }
 
-// Starts signing when the decision names a domain to sign for (never an unverified one).
+// Starts signing when the core says so (settle_without_signing); the outcome
+// stays open while m.signing runs and is settled in finish_signing().
 void start_signing(message& m) {
     const decision& d = *m.verdict;
-    if (g_rt->signer == nullptr) return;
-    if (d.action != verdict::accept && d.action != verdict::tag) {
-        m.dkim.clear();  // not delivered: nothing to say about signing
-        return;
-    }
-    if (d.signing_domain.empty()) {
-        m.dkim = "unsigned";
-        return;
-    }
-    if (m.headers_truncated) {
-        m.dkim = "error:headers_too_large";
+    if (auto settled = settle_without_signing(d, g_rt->signer != nullptr, m.headers_truncated)) {
+        m.dkim = std::move(*settled);
         return;
     }
     auto key = g_rt->signer->key_for(m.snapshot, d.signing_domain, d.signing_domain_is_operator);
     if (!key) {
-        // an operator domain without a configured key is simply not signed; a customer key must work
-        m.dkim = d.signing_domain_is_operator ? "unsigned" : "error:" + key.error();
+        m.dkim = outcome_without_key(d, key.error());
         return;
     }
     auto session = g_rt->signer->start(*key);
     for (const auto& [n, v] : m.all_headers) session->header(n, v);
     session->end_of_headers();
     m.signing = std::move(session);
-    m.dkim = "pending";
+}
+
+// Ends a running signature: the header inserted first, or the failure.
+signing_outcome finish_signing(SMFICTX* ctx, signing_session& signing) {
+    auto sig = signing.finish();
+    if (!sig) return {dkim_status::failed, sig.error()};
+    if (smfi_insheader(ctx, 0, const_cast<char*>("DKIM-Signature"), sig->data()) != MI_SUCCESS)
+        return {dkim_status::failed, "smfi_insheader failed"};
+    return {dkim_status::signed_ok};
 }
 
 // The decision, at end of headers (signing needs it before the body) or, when
@@ -259,54 +277,29 @@ void decide_message(SMFICTX* ctx, session& s) {
 }
 
 sfsistat on_eoh(SMFICTX* ctx) {
-    return step(ctx, "eoh", [&](session& s) {
-        decide_message(ctx, s);
-        return true;
-    });
+    session& s = need_session(ctx);
+    decide_message(ctx, s);
+    return step_done(s);
 }
 
 sfsistat on_body(SMFICTX* ctx, unsigned char* bytes, size_t len) {
-    return step(ctx, "body", [&](session& s) {
-        if (s.msg.signing) s.msg.signing->body({reinterpret_cast<char*>(bytes), len});
-        return true;
-    });
+    session& s = need_session(ctx);
+    if (s.msg.signing) s.msg.signing->body({reinterpret_cast<char*>(bytes), len});
+    return step_done(s);
 }
 
-// Sets the reply for reject/tempfail; false when libmilter refused it.
-void set_reply(SMFICTX* ctx, const smtp_reply& r) {
-    std::string text = r.wire_text();
-    if (smfi_setreply(ctx, const_cast<char*>(r.code.c_str()), const_cast<char*>(r.enhanced.c_str()), text.data()) !=
-        MI_SUCCESS) {
-        log::warning("- smfi_setreply_failed reply=" + log::quote(r.to_string()));
-    }
-}
-
-// The one place a decision reaches the MTA: reply, headers, signature, logs.
+// The one place a decision reaches the MTA: signature, final verdict, logs, reply, headers.
 sfsistat apply(SMFICTX* ctx, session& s) {
     message& m = s.msg;
-    decision& d = *m.verdict;
-    if (m.signing && (d.action == verdict::accept || d.action == verdict::tag)) {
-        auto sig = m.signing->finish();
-        if (sig && smfi_insheader(ctx, 0, const_cast<char*>("DKIM-Signature"), sig->data()) == MI_SUCCESS) {
-            m.dkim = "signed";
-        } else {
-            m.dkim = "error:" + (sig ? std::string("smfi_insheader failed") : sig.error());
-        }
-    }
-    if (m.dkim.starts_with("error:") && d.action == verdict::accept) {
-        // a verified domain's mail must leave signed: keep it with the client until the key works
-        d.action = verdict::tempfail;
-        d.reason_code = "dkim_sign_error";
-        d.reason_text = "DKIM signing for " + d.signing_domain + " failed, try again later";
-        d.reply = {"451", "4.7.1", d.reason_text};
-    }
+    if (m.signing) m.dkim = finish_signing(ctx, *m.signing);
+    const decision d = finalize(std::move(*m.verdict), m.dkim);
     message_record rec{.queue_id = macro(ctx, "i"),
                        .client_address = s.client_address,
                        .sasl_login = m.sasl_login,
                        .envelope_sender = m.envelope_sender,
                        .recipient_count = m.recipients,
                        .time = g_rt->clock(),
-                       .dkim = m.dkim};
+                       .dkim = m.dkim.log_value()};
     log::info(format_decision_line(rec, d));
     if (is_logged_as_rejection(d) && !g_rt->rejections->append(format_rejection_json(rec, d))) {
         log::error(rec.queue_id + " rejection_log_write_failed");
@@ -323,34 +316,25 @@ sfsistat apply(SMFICTX* ctx, session& s) {
             break;
     }
     if (!d.tag_header.empty()) {
-        smfi_addheader(ctx, const_cast<char*>(std::string(tag_header_name).c_str()), d.tag_header.data());
+        smfi_addheader(ctx, const_cast<char*>(std::string(tag_header_name).c_str()),
+                       const_cast<char*>(d.tag_header.c_str()));
     }
     return SMFIS_ACCEPT;
 }
 
 sfsistat on_eom(SMFICTX* ctx) {
-    return guarded(ctx, "eom", [&] {
-        session* s = get(ctx);
-        if (s == nullptr) return SMFIS_TEMPFAIL;
-        if (!s->msg.failed && !s->msg.verdict) decide_message(ctx, *s);  // end of headers was skipped
-        if (s->msg.failed || !s->msg.verdict) {
-            // a step without a reply failed (already logged)
-            smfi_setreply(ctx, const_cast<char*>("451"), const_cast<char*>("4.7.1"),
-                          const_cast<char*>("Internal error in relaygate-milter, try again later"));
-            s->msg = message{};
-            return SMFIS_TEMPFAIL;
-        }
-        sfsistat rc = apply(ctx, *s);
-        s->msg = message{};
-        return rc;
-    });
+    session& s = need_session(ctx);
+    if (!s.msg.failed && !s.msg.verdict) decide_message(ctx, s);  // end of headers was skipped
+    // A step without a reply failed (already logged): the barrier's answer.
+    if (s.msg.failed || !s.msg.verdict) return answer_internal_error(ctx, stage::eom);
+    sfsistat rc = apply(ctx, s);
+    s.msg = message{};
+    return rc;
 }
 
 sfsistat on_abort(SMFICTX* ctx) {
-    return guarded(ctx, "abort", [&] {
-        if (session* s = get(ctx)) s->msg = message{};
-        return SMFIS_CONTINUE;
-    });
+    if (session* s = get(ctx)) s->msg = message{};
+    return SMFIS_CONTINUE;
 }
 
 sfsistat on_close(SMFICTX* ctx) {
@@ -361,6 +345,14 @@ sfsistat on_close(SMFICTX* ctx) {
 
 }  // namespace
 
+void reload_on_sighup() noexcept {
+    try {
+        if (g_rt != nullptr && g_rt->on_sighup) g_rt->on_sighup();
+    } catch (...) {
+        log::error("- sighup_failed");
+    }
+}
+
 int run_milter(milter_runtime& runtime) {
     g_rt = &runtime;
     const milter_config& cfg = *runtime.config;
@@ -368,18 +360,18 @@ int run_milter(milter_runtime& runtime) {
     desc.xxfi_name = const_cast<char*>("relaygate-milter");
     desc.xxfi_version = SMFI_VERSION;
     desc.xxfi_flags = SMFIF_ADDHDRS;  // X-Relaygate-Verdict (add) and DKIM-Signature (insert at 0)
-    desc.xxfi_connect = on_connect;
-    desc.xxfi_helo = on_helo;
-    desc.xxfi_envfrom = on_envfrom;
-    desc.xxfi_envrcpt = on_envrcpt;
-    desc.xxfi_header = on_header;
-    desc.xxfi_eoh = on_eoh;
+    desc.xxfi_connect = barrier<stage::connect, on_connect>;
+    desc.xxfi_helo = barrier<stage::helo, on_helo>;
+    desc.xxfi_envfrom = barrier<stage::mail, on_envfrom>;
+    desc.xxfi_envrcpt = barrier<stage::rcpt, on_envrcpt>;
+    desc.xxfi_header = barrier<stage::header, on_header>;
+    desc.xxfi_eoh = barrier<stage::eoh, on_eoh>;
     // Without a body callback libmilter negotiates SMFIP_NOBODY: the body is only needed to sign.
-    desc.xxfi_body = runtime.signer ? on_body : nullptr;
-    desc.xxfi_eom = on_eom;
-    desc.xxfi_abort = on_abort;
-    desc.xxfi_close = on_close;
-    desc.xxfi_negotiate = on_negotiate;
+    if (runtime.signer) desc.xxfi_body = barrier<stage::body, on_body>;
+    desc.xxfi_eom = barrier<stage::eom, on_eom>;
+    desc.xxfi_abort = barrier<stage::abort, on_abort>;
+    desc.xxfi_close = barrier<stage::close, on_close>;
+    desc.xxfi_negotiate = barrier<stage::negotiate, on_negotiate>;
     if (smfi_register(desc) != MI_SUCCESS || smfi_setconn(const_cast<char*>(cfg.socket.c_str())) != MI_SUCCESS ||
         smfi_settimeout(static_cast<int>(cfg.milter_timeout)) != MI_SUCCESS) {
         log::error("- start_failed reason=register socket=" + log::quote(cfg.socket));
@@ -399,25 +391,3 @@ int run_milter(milter_runtime& runtime) {
 }
 
 }  // namespace relaygate::milter
-
-// libmilter's own signal thread sigwait()s for SIGHUP, SIGTERM and SIGINT and
-// stops the milter on each (postfix-tech.md §3). We link libmilter statically
-// with -Wl,--wrap=sigwait so that thread waits here: SIGHUP runs the reload hook
-// and keeps waiting; SIGTERM/SIGINT go back to libmilter, which stops cleanly.
-// Being the only waiter, this thread gets every such signal (no race).
-// On stop, the listening socket is also shut down: libmilter's listener sits in
-// poll() with a 5 s timeout and would otherwise notice the stop only then.
-extern "C" int __real_sigwait(const sigset_t* set, int* sig);
-extern "C" int __wrap_sigwait(const sigset_t* set, int* sig) {
-    while (true) {
-        int rc = __real_sigwait(set, sig);
-        if (rc == 0 && *sig != SIGHUP) relaygate::milter::wake_listener();
-        if (rc != 0 || *sig != SIGHUP) return rc;
-        auto* rt = relaygate::milter::g_rt;
-        try {
-            if (rt != nullptr && rt->on_sighup) rt->on_sighup();
-        } catch (...) {
-            relaygate::log::error("- sighup_failed");
-        }
-    }
-}

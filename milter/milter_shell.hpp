@@ -34,6 +34,8 @@ int run_milter(milter_runtime& runtime);
 std::optional<std::string> unix_socket_path(const std::string& spec);
 // Socket permissions and owner, then the run-as user; false (logged) on failure.
 bool secure_socket_and_drop(const milter_config& cfg);
+// Runs the runtime's on_sighup hook (reload); logs instead of throwing. Called by the sigwait wrapper.
+void reload_on_sighup() noexcept;
 // Shuts down every listening socket of the process so libmilter's poll() wakes at once (on stop only).
 void wake_listener();
 

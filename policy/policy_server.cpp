@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <deque>
@@ -112,8 +113,7 @@ struct policy_server::impl {
             // Discard unread input first (bounded): closing with unread bytes
             // sends a RST, which can destroy the replies the client has not read yet.
             char sink[16384];
-            for (int i = 0; i < 64 && ::recv(it->second.fd, sink, sizeof sink, MSG_DONTWAIT) > 0; ++i) {
-            }
+            for (int i = 0; i < 64 && ::recv(it->second.fd, sink, sizeof sink, MSG_DONTWAIT) > 0; ++i) continue;
         }
         ::close(it->second.fd);  // also removes it from the epoll set
         conns.erase(it);
@@ -182,11 +182,37 @@ struct policy_server::impl {
         return true;
     }
 
-    void malformed(connection& c, std::string_view why) {
+    std::nullopt_t malformed(connection& c, std::string_view why) {
         ++stats.closed_malformed;
         log::warning(
             "- malformed_request protocol=" + std::string(c.kind == protocol::policy ? "policy" : "socketmap") +
             " reason=" + std::string(why) + " buffered=" + std::to_string(c.in.size()));
+        return std::nullopt;
+    }
+
+    // Answers one complete request at the front of rest; 0 = incomplete (wait
+    // for more), nullopt = malformed (logged).
+    std::optional<std::size_t> answer_one(connection& c, std::string_view rest) {
+        if (c.kind == protocol::policy) {
+            auto r = parse_policy_request(rest, limits.request);
+            if (r.status == policy_parse_status::incomplete) return 0;
+            if (r.status != policy_parse_status::ok) return malformed(c, to_string(r.status));
+            ++stats.policy_requests;
+            c.out += handler.on_policy(r.request);
+            return r.consumed;
+        }
+        auto f = decode_netstring(rest, socketmap_max_request);
+        if (f.status == netstring_status::incomplete) return 0;
+        if (f.status != netstring_status::ok) return malformed(c, to_string(f.status));
+        ++stats.socketmap_requests;
+        reply_token tok{c.id, c.next_seq++};
+        auto reply = handler.on_socketmap(f.payload, tok);
+        if (reply && c.pending.empty()) {
+            append_netstring(c.out, reply->to_wire());
+        } else {
+            c.pending.push_back(slot{tok.seq, reply ? std::optional(reply->to_wire()) : std::nullopt});
+        }
+        return f.consumed;
     }
 
     // Answers every complete request in c.in. A malformed one stops the
@@ -195,47 +221,20 @@ struct policy_server::impl {
     bool process(connection& c) {
         if (c.broken) return false;
         std::size_t off = 0;
-        bool ok = true;
         while (off < c.in.size()) {
             if (c.out.size() - c.out_off >= limits.max_output || c.pending.size() >= limits.max_pending) break;
-            std::string_view rest(c.in.data() + off, c.in.size() - off);
-            if (c.kind == protocol::policy) {
-                auto r = parse_policy_request(rest, limits.request);
-                if (r.status == policy_parse_status::incomplete) break;
-                if (r.status != policy_parse_status::ok) {
-                    malformed(c, to_string(r.status));
-                    ok = false;
-                    break;
-                }
-                ++stats.policy_requests;
-                c.out += handler.on_policy(r.request);
-                off += r.consumed;
-            } else {
-                auto f = decode_netstring(rest, socketmap_max_request);
-                if (f.status == netstring_status::incomplete) break;
-                if (f.status != netstring_status::ok) {
-                    malformed(c, to_string(f.status));
-                    ok = false;
-                    break;
-                }
-                ++stats.socketmap_requests;
-                reply_token tok{c.id, c.next_seq++};
-                auto reply = handler.on_socketmap(f.payload, tok);
-                if (reply && c.pending.empty()) {
-                    append_netstring(c.out, *reply);
-                } else {
-                    c.pending.push_back(slot{tok.seq, std::move(reply)});
-                }
-                off += f.consumed;
+            auto used = answer_one(c, std::string_view(c.in.data() + off, c.in.size() - off));
+            if (!used) {
+                c.broken = true;
+                c.read_closed = true;
+                c.in.clear();
+                return false;
             }
+            if (*used == 0) break;
+            off += *used;
         }
         c.in.erase(0, off);
-        if (!ok) {
-            c.broken = true;
-            c.read_closed = true;
-            c.in.clear();
-        }
-        return ok;
+        return true;
     }
 
     // Reads, answers, writes; closes when done or broken.
@@ -268,16 +267,12 @@ struct policy_server::impl {
         rearm(c);
     }
 
-    void complete(reply_token tok, std::string payload) {
+    void complete(reply_token tok, const socketmap_reply& reply) {
         auto it = conns.find(tok.connection);
         if (it == conns.end()) return;
         connection& c = it->second;
-        for (auto& s : c.pending) {
-            if (s.seq == tok.seq) {
-                s.reply = std::move(payload);
-                break;
-            }
-        }
+        auto s = std::find_if(c.pending.begin(), c.pending.end(), [&](const slot& x) { return x.seq == tok.seq; });
+        if (s != c.pending.end()) s->reply = reply.to_wire();
         while (!c.pending.empty() && c.pending.front().reply) {
             append_netstring(c.out, *c.pending.front().reply);
             c.pending.pop_front();
@@ -314,8 +309,7 @@ struct policy_server::impl {
 
     void run_posted() {
         std::uint64_t v;
-        while (::read(wake_fd, &v, sizeof v) > 0) {
-        }
+        while (::read(wake_fd, &v, sizeof v) > 0) continue;  // drain the eventfd
         std::vector<std::function<void()>> todo;
         {
             std::lock_guard lock(post_mutex);
@@ -398,7 +392,7 @@ void policy_server::post(std::function<void()> fn) {
     [[maybe_unused]] auto n = ::write(impl_->wake_fd, &one, sizeof one);
 }
 
-void policy_server::complete(reply_token token, std::string payload) { impl_->complete(token, std::move(payload)); }
+void policy_server::complete(reply_token token, const socketmap_reply& reply) { impl_->complete(token, reply); }
 const server_stats& policy_server::stats() const { return impl_->stats; }
 std::size_t policy_server::connections() const { return impl_->conns.size(); }
 

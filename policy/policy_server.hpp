@@ -17,16 +17,11 @@
 #include <string_view>
 
 #include "relaygate/policy/policy_request.hpp"
+#include "relaygate/policy/socketmap_reply.hpp"
 
 namespace relaygate::policy {
 
 enum class protocol { policy, socketmap };
-
-// Identifies one socketmap reply slot that will be filled later.
-struct reply_token {
-    std::uint64_t connection = 0;
-    std::uint64_t seq = 0;
-};
 
 class policy_server;
 
@@ -35,9 +30,9 @@ public:
     virtual ~request_handler() = default;
     // The complete reply bytes ("action=...\n\n").
     virtual std::string on_policy(const policy_request& req) = 0;
-    // The socketmap reply payload now, or nullopt: the handler will call
-    // server.complete(token, payload) later (on the loop thread).
-    virtual std::optional<std::string> on_socketmap(std::string_view payload, reply_token token) = 0;
+    // The socketmap reply now, or nullopt: the handler will call
+    // server.complete(token, reply) later (on the loop thread).
+    virtual std::optional<socketmap_reply> on_socketmap(std::string_view payload, reply_token token) = 0;
     // Called on every loop turn (at least every tick_interval); expire waits here.
     virtual void on_tick(std::int64_t /*now_ms*/) {}
     // True while something waits for a deadline (the loop then ticks often).
@@ -76,7 +71,7 @@ public:
     // Thread-safe: runs fn on the loop thread soon (resolver callbacks use it).
     void post(std::function<void()> fn);
     // Loop thread only: fills a waiting socketmap reply (ignored if the connection is gone).
-    void complete(reply_token token, std::string payload);
+    void complete(reply_token token, const socketmap_reply& reply);
     const server_stats& stats() const;
     std::size_t connections() const;
 

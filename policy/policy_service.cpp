@@ -87,13 +87,13 @@ std::string policy_service::on_policy(const policy_request& req) {
     return reply;
 }
 
-void policy_service::log_lookup(std::string_view key, std::string_view domain, std::string_view reply,
+void policy_service::log_lookup(std::string_view key, std::string_view domain, const socketmap_reply& reply,
                                 std::string_view reason) {
     log::level lvl = log::level::notice;
-    if (reply.starts_with("OK")) {
+    if (reply.status == socketmap_status::ok) {
         ++stats_.steered;
         lvl = log::level::info;
-    } else if (reply.starts_with("NOTFOUND")) {
+    } else if (reply.status == socketmap_status::notfound) {
         ++stats_.not_steered;
         lvl = log::level::debug;
     } else {
@@ -101,53 +101,49 @@ void policy_service::log_lookup(std::string_view key, std::string_view domain, s
     }
     if (lvl < min_log_level_) return;  // not built when the logger would drop it
     log::write(lvl, "- socketmap key=" + log::quote(key) + " domain=" + std::string(or_dash(domain)) +
-                        " reply=" + log::quote(reply) + " reason=" + std::string(reason));
+                        " reply=" + log::quote(reply.to_wire()) + " reason=" + std::string(reason));
 }
 
-std::optional<std::string> policy_service::on_socketmap(std::string_view payload, reply_token token) {
-    std::int64_t now = steady_now_ms();
-    std::string_view active = active_transport();
-    socketmap_step step = socketmap_lookup(payload, cfg_->steering, cfg_->microsoft_domains, cache_, active, now);
+// TEMP at once, without waiting for an MX answer (no resolver, too many lookups in flight).
+socketmap_reply policy_service::temp_now(std::string_view key, const std::string& domain, std::string_view reason) {
+    socketmap_reply r = reply_for_verdict(mx_verdict::temp, domain, cfg_->steering, active_transport());
+    log_lookup(key, domain, r, reason);
+    return r;
+}
+
+std::optional<socketmap_reply> policy_service::on_socketmap(std::string_view payload, reply_token token) {
+    socketmap_step step =
+        socketmap_lookup(payload, cfg_->steering, cfg_->microsoft_domains, cache_, active_transport(), steady_now_ms());
     std::string_view key =
         payload.substr(payload.find(' ') == std::string_view::npos ? payload.size() : payload.find(' ') + 1);
     if (!step.need_mx) {
         log_lookup(key, step.domain, step.reply, to_string(step.reason));
-        return step.reply;
+        return std::move(step.reply);
     }
-    if (server_ == nullptr || !mx_lookup_) {
-        std::string r = reply_for_verdict(mx_verdict::temp, step.domain, cfg_->steering, active);
-        log_lookup(key, step.domain, r, "no_resolver");
-        return r;
+    if (server_ == nullptr || !mx_lookup_) return temp_now(key, step.domain, "no_resolver");
+    const mx_wait_limits limits{.wait_ms = cfg_->mx_wait_ms, .max_domains = cfg_->max_mx_in_flight};
+    switch (waits_.wait(step.domain, token, std::string(key), limits)) {
+        case mx_wait_queue::admission::full:
+            return temp_now(key, step.domain, "mx_in_flight_limit");
+        case mx_wait_queue::admission::joined:
+            return std::nullopt;
+        case mx_wait_queue::admission::start_lookup:
+            break;
     }
-    auto it = waiting_.find(step.domain);
-    if (it == waiting_.end()) {
-        if (waiting_.size() >= cfg_->max_mx_in_flight) {
-            std::string r = reply_for_verdict(mx_verdict::temp, step.domain, cfg_->steering, active);
-            log_lookup(key, step.domain, r, "mx_in_flight_limit");
-            return r;
-        }
-        it = waiting_.emplace(step.domain, std::vector<waiter>{}).first;
-        ++stats_.mx_lookups;
-        policy_server* server = server_;
-        std::string domain = step.domain;
-        mx_lookup_(domain, [this, server, domain](dns::answer a) {
-            server->post([this, domain, a = std::move(a)] { on_mx_answer(domain, a); });
-        });
-    }
-    it->second.push_back(waiter{token, std::string(key)});
-    deadlines_.push_back(deadline{now + cfg_->mx_wait_ms, step.domain, token.connection, token.seq});
+    ++stats_.mx_lookups;
+    policy_server* server = server_;
+    mx_lookup_(step.domain, [this, server, domain = step.domain](dns::answer a) {
+        server->post([this, domain, a = std::move(a)] { on_mx_answer(domain, a); });
+    });
     return std::nullopt;
 }
 
 void policy_service::on_mx_answer(const std::string& domain, const dns::answer& a) {
     mx_classification c = classify_mx(a, cfg_->steering.mx_suffixes, cfg_->mx_ttl);
     cache_.put(domain, c.verdict, c.ttl, steady_now_ms());
-    auto it = waiting_.find(domain);
-    if (it == waiting_.end()) return;
-    std::vector<waiter> waiters = std::move(it->second);
-    waiting_.erase(it);
-    std::string_view active = active_transport();
-    std::string reply = reply_for_verdict(c.verdict, domain, cfg_->steering, active);
+    auto waiters = waits_.answer(domain);
+    if (waiters.empty()) return;
+    socketmap_reply reply = reply_for_verdict(c.verdict, domain, cfg_->steering, active_transport());
     std::string reason =
         "mx_" + std::string(to_string(c.verdict)) + " mx=" + log::quote(c.evidence) + " ttl=" + std::to_string(c.ttl);
     for (auto& w : waiters) {
@@ -156,25 +152,13 @@ void policy_service::on_mx_answer(const std::string& domain, const dns::answer& 
     }
 }
 
-void policy_service::on_tick(std::int64_t now_ms) {
-    while (!deadlines_.empty() && deadlines_.front().at <= now_ms) {
-        deadline d = std::move(deadlines_.front());
-        deadlines_.pop_front();
-        auto it = waiting_.find(d.domain);
-        if (it == waiting_.end()) continue;  // answered in time
-        auto& ws = it->second;
-        for (auto w = ws.begin(); w != ws.end(); ++w) {
-            if (w->token.connection != d.connection || w->token.seq != d.seq) continue;
-            ++stats_.mx_timeouts;
-            std::string reply = reply_for_verdict(mx_verdict::temp, d.domain, cfg_->steering, active_transport());
-            log_lookup(w->key, d.domain, reply, "mx_wait_expired");
-            reply_token tok = w->token;
-            ws.erase(w);
-            server_->complete(tok, reply);
-            break;
-        }
-        // The lookup itself goes on: its answer fills the cache for the retry.
-        // (waiting_ keeps the empty entry so a second lookup is not started.)
+// The lookup itself goes on after a wait expires: its answer fills the cache for the retry.
+void policy_service::on_tick(std::int64_t) {
+    for (auto& w : waits_.expire()) {
+        ++stats_.mx_timeouts;
+        socketmap_reply reply = reply_for_verdict(mx_verdict::temp, w.domain, cfg_->steering, active_transport());
+        log_lookup(w.key, w.domain, reply, "mx_wait_expired");
+        server_->complete(w.token, std::move(reply));
     }
 }
 

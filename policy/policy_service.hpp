@@ -2,15 +2,16 @@
 // (volume_policy, transport_steering, mx_cache) to their state (counters,
 // egress view, registry snapshot, the current config) and to asynchronous MX
 // lookups. Lives on the server's loop thread; MX answers come back through
-// policy_server::post(). One log line per decision, queue id first.
+// policy_server::post(). The socketmap answer is decided in policy_core
+// (socketmap_lookup, then mx_wait_queue and reply_for_verdict when the MX is
+// not cached); this class only starts lookups, completes replies and logs.
+// One log line per decision, queue id first.
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "policy/egress_view.hpp"
@@ -20,6 +21,7 @@
 #include "relaygate/policy/counter_store.hpp"
 #include "relaygate/policy/domain_list.hpp"
 #include "relaygate/policy/mx_cache.hpp"
+#include "relaygate/policy/mx_wait_queue.hpp"
 #include "relaygate/policy/transport_steering.hpp"
 #include "relaygate/policy/volume_policy.hpp"
 #include "relaygate/registry/domain_registry.hpp"
@@ -60,27 +62,20 @@ public:
     void set_reload_hook(std::function<void()> hook) { reload_hook_ = std::move(hook); }
 
     std::string on_policy(const policy_request& req) override;
-    std::optional<std::string> on_socketmap(std::string_view payload, reply_token token) override;
+    std::optional<socketmap_reply> on_socketmap(std::string_view payload, reply_token token) override;
     void on_tick(std::int64_t now_ms) override;
-    bool has_deadlines() const override { return !deadlines_.empty(); }
+    bool has_deadlines() const override { return waits_.has_deadlines(); }
     void on_reload() override;
 
     const service_stats& stats() const { return stats_; }
     const mx_cache& cache() const { return cache_; }
 
 private:
-    struct waiter {
-        reply_token token;
-        std::string key;  // for the log line
-    };
-    struct deadline {
-        std::int64_t at;
-        std::string domain;
-        std::uint64_t connection, seq;
-    };
     std::string_view active_transport() { return egress_ ? std::string_view(egress_->active()) : std::string_view(); }
     void on_mx_answer(const std::string& domain, const dns::answer& a);
-    void log_lookup(std::string_view key, std::string_view domain, std::string_view reply, std::string_view reason);
+    void log_lookup(std::string_view key, std::string_view domain, const socketmap_reply& reply,
+                    std::string_view reason);
+    socketmap_reply temp_now(std::string_view key, const std::string& domain, std::string_view reason);
     std::string filter_action(const policy_request& req);
 
     std::shared_ptr<const service_config> cfg_;
@@ -92,8 +87,7 @@ private:
     policy_server* server_ = nullptr;
     config_loader loader_;
     std::function<void()> reload_hook_;
-    std::unordered_map<std::string, std::vector<waiter>> waiting_;  // domain -> replies waiting for its MX
-    std::deque<deadline> deadlines_;                                // FIFO: every wait has the same length
+    mx_wait_queue waits_{steady_now_ms};  // socketmap replies waiting for an MX answer
     service_stats stats_;
     log::level min_log_level_ = log::level::debug;
 };

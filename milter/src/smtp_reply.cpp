@@ -21,4 +21,9 @@ std::string smtp_reply::to_string() const {
     return code + " " + enhanced + " " + text;
 }
 
+const smtp_reply& internal_error_reply() {
+    static const smtp_reply r{"451", "4.7.1", "Internal error in relaygate-milter, try again later"};
+    return r;
+}
+
 }  // namespace relaygate::milter

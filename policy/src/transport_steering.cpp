@@ -6,15 +6,17 @@
 namespace relaygate::policy {
 namespace {
 
-std::string ok_reply(const steering_config& cfg, std::string_view active) {
-    std::string r = "OK ";
-    r += choose_transport(cfg, active);
-    r += ':';
-    r += cfg.nexthop;
-    return r;
+socketmap_reply ok_reply(const steering_config& cfg, std::string_view active) {
+    std::string_view transport = choose_transport(cfg, active);
+    std::string value;
+    value.reserve(transport.size() + 1 + cfg.nexthop.size());
+    value += transport;
+    value += ':';
+    value += cfg.nexthop;
+    return socketmap_reply::ok(std::move(value));
 }
 
-socketmap_step done(std::string reply, steering_reason why, std::string domain = {}) {
+socketmap_step done(socketmap_reply reply, steering_reason why, std::string domain = {}) {
     return socketmap_step{false, std::move(reply), std::move(domain), why};
 }
 
@@ -56,17 +58,17 @@ socketmap_step socketmap_lookup(std::string_view payload, const steering_config&
     std::string_view map = payload.substr(0, space);
     std::string_view key = space == std::string_view::npos ? std::string_view{} : payload.substr(space + 1);
     if (std::find(cfg.map_names.begin(), cfg.map_names.end(), map) == cfg.map_names.end())
-        return done("PERM unknown map name", steering_reason::unknown_map);
-    if (key == "*") return done("NOTFOUND ", steering_reason::wildcard);
+        return done(socketmap_reply::perm("unknown map name"), steering_reason::unknown_map);
+    if (key == "*") return done(socketmap_reply::notfound(), steering_reason::wildcard);
     std::size_t at = key.rfind('@');
     std::string_view raw_domain = at == std::string_view::npos ? key : key.substr(at + 1);
     std::string domain = normalize_domain(raw_domain);
     // A bare local part ("postmaster") is not a domain; a dotted key without '@'
     // is taken as a domain (postmap -q hotmail.com).
     if (domain.empty() || (at == std::string_view::npos && domain.find('.') == std::string::npos))
-        return done("NOTFOUND ", steering_reason::not_a_domain);
+        return done(socketmap_reply::notfound(), steering_reason::not_a_domain);
     if (list.matches(domain)) return done(ok_reply(cfg, active_transport), steering_reason::domain_list, domain);
-    if (!cfg.mx_detection) return done("NOTFOUND ", steering_reason::mx_disabled, domain);
+    if (!cfg.mx_detection) return done(socketmap_reply::notfound(), steering_reason::mx_disabled, domain);
     if (auto v = cache.get(domain, now_ms)) {
         static constexpr steering_reason why[] = {steering_reason::mx_microsoft, steering_reason::mx_other,
                                                   steering_reason::mx_temp};
@@ -76,17 +78,17 @@ socketmap_step socketmap_lookup(std::string_view payload, const steering_config&
     return socketmap_step{true, {}, std::move(domain), steering_reason::need_mx};
 }
 
-std::string reply_for_verdict(mx_verdict v, std::string_view domain, const steering_config& cfg,
-                              std::string_view active_transport) {
+socketmap_reply reply_for_verdict(mx_verdict v, std::string_view domain, const steering_config& cfg,
+                                  std::string_view active_transport) {
     switch (v) {
         case mx_verdict::microsoft:
             return ok_reply(cfg, active_transport);
         case mx_verdict::other:
-            return "NOTFOUND ";
+            return socketmap_reply::notfound();
         case mx_verdict::temp:
             break;
     }
-    return "TEMP MX lookup for " + std::string(domain) + " failed or timed out";
+    return socketmap_reply::temp("MX lookup for " + std::string(domain) + " failed or timed out");
 }
 
 }  // namespace relaygate::policy

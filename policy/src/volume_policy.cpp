@@ -3,6 +3,7 @@
 
 #include <array>
 #include <charconv>
+#include <optional>
 
 #include "relaygate/policy/domain_list.hpp"
 
@@ -170,39 +171,29 @@ sender_class classify_sender(std::string_view sender_domain, const registry::dom
     return sender_class::other;
 }
 
-policy_decision decide_volume(const policy_request& req, const volume_config& cfg, counter_store& counters,
-                              const registry::domain_registry* reg, std::int64_t now_ms) {
+namespace {
+
+// The size cap: the declared SIZE at RCPT, the real size at END-OF-MESSAGE; nullopt = within it.
+std::optional<policy_decision> size_cap_decision(const policy_request& req, const volume_config& cfg,
+                                                 const std::string& sender_domain,
+                                                 const registry::domain_registry* reg) {
+    if (req.size <= 0 || cfg.size_caps.empty()) return std::nullopt;
+    sender_class cls = classify_sender(sender_domain, reg);
+    auto it = cfg.size_caps.find(std::string(to_string(cls)));
+    if (it == cfg.size_caps.end()) it = cfg.size_caps.find("default");
+    if (it == cfg.size_caps.end() || it->second <= 0 || req.size <= it->second) return std::nullopt;
     policy_decision d;
-    bool rcpt = req.protocol_state == "RCPT";
-    bool eom = req.protocol_state == "END-OF-MESSAGE";
-    if (!rcpt && !eom) return d;  // other stages: nothing to count
-    request_keys keys;
-    keys.sender_domain = address_domain(req.sender);
-    for (const auto& rule : cfg.rules) {
-        if (rule.dim == dimension::sender && keys.sender.empty() && req.sender.find('@') != std::string_view::npos) {
-            keys.sender.assign(req.sender);
-            for (char& ch : keys.sender)
-                if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
-        }
-    }
-    const std::string& sender_domain = keys.sender_domain;
-    // Size cap: the declared SIZE at RCPT, the real size at END-OF-MESSAGE.
-    if (req.size > 0 && !cfg.size_caps.empty()) {
-        sender_class cls = classify_sender(sender_domain, reg);
-        auto it = cfg.size_caps.find(std::string(to_string(cls)));
-        if (it == cfg.size_caps.end()) it = cfg.size_caps.find("default");
-        if (it != cfg.size_caps.end() && it->second > 0 && req.size > it->second) {
-            d.what = verdict::defer_size;
-            d.text = "Message size " + std::to_string(req.size) + " exceeds the limit of " +
-                     std::to_string(it->second) + " bytes for " + std::string(to_string(cls)) + " senders";
-            d.detail = "class=" + std::string(to_string(cls)) + " size=" + std::to_string(req.size) +
-                       " cap=" + std::to_string(it->second);
-            return d;
-        }
-    }
-    // Reused between calls (one loop thread): the keys keep their capacity, no allocation per request.
-    static thread_local std::array<counter_op, 16> ops;
-    std::array<const rate_rule*, 16> rule_of{};
+    d.what = verdict::defer_size;
+    d.text = "Message size " + std::to_string(req.size) + " exceeds the limit of " + std::to_string(it->second) +
+             " bytes for " + std::string(to_string(cls)) + " senders";
+    d.detail = "class=" + std::string(to_string(cls)) + " size=" + std::to_string(req.size) +
+               " cap=" + std::to_string(it->second);
+    return d;
+}
+
+// Fills ops (one per rule that applies) and rule_of beside them; returns how many.
+std::size_t counter_ops(const policy_request& req, const volume_config& cfg, const request_keys& keys, bool rcpt,
+                        std::array<counter_op, 16>& ops, std::array<const rate_rule*, 16>& rule_of) {
     std::size_t n = 0;
     for (const auto& rule : cfg.rules) {
         std::string_view value = value_of(req, rule.dim, keys);
@@ -225,6 +216,43 @@ policy_decision decide_volume(const policy_request& req, const volume_config& cf
         }
         rule_of[n++] = &rule;
     }
+    return n;
+}
+
+policy_decision over_rate(const rate_rule& rule, std::string_view value, std::uint64_t estimate) {
+    policy_decision d;
+    d.what = verdict::defer_rate;
+    d.text = std::string(human_dimension(rule.dim)) + " " + std::string(value) + " is over its limit of " +
+             std::to_string(rule.max) + " " + std::string(to_string(rule.what)) + " per " +
+             human_window(rule.window_s) + "; try again later";
+    d.detail = "limit=" + std::string(to_string(rule.dim)) + ":" + std::string(to_string(rule.what)) + ":" +
+               std::to_string(rule.max) + "/" + std::to_string(rule.window_s) + " key=" + std::string(value) +
+               " current=" + std::to_string(estimate);
+    return d;
+}
+
+}  // namespace
+
+policy_decision decide_volume(const policy_request& req, const volume_config& cfg, counter_store& counters,
+                              const registry::domain_registry* reg, std::int64_t now_ms) {
+    policy_decision d;
+    bool rcpt = req.protocol_state == "RCPT";
+    bool eom = req.protocol_state == "END-OF-MESSAGE";
+    if (!rcpt && !eom) return d;  // other stages: nothing to count
+    request_keys keys;
+    keys.sender_domain = address_domain(req.sender);
+    for (const auto& rule : cfg.rules) {
+        if (rule.dim == dimension::sender && keys.sender.empty() && req.sender.find('@') != std::string_view::npos) {
+            keys.sender.assign(req.sender);
+            for (char& ch : keys.sender)
+                if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+        }
+    }
+    if (auto capped = size_cap_decision(req, cfg, keys.sender_domain, reg)) return std::move(*capped);
+    // Reused between calls (one loop thread): the keys keep their capacity, no allocation per request.
+    static thread_local std::array<counter_op, 16> ops;
+    std::array<const rate_rule*, 16> rule_of{};
+    const std::size_t n = counter_ops(req, cfg, keys, rcpt, ops, rule_of);
     if (n == 0) return d;
     counter_result r = counters.apply(std::span(ops.data(), n), now_ms);
     if (r.failed) {
@@ -234,15 +262,7 @@ policy_decision decide_volume(const policy_request& req, const volume_config& cf
     }
     if (r.over < 0) return d;
     const rate_rule& rule = *rule_of[static_cast<std::size_t>(r.over)];
-    std::string_view value = value_of(req, rule.dim, keys);
-    d.what = verdict::defer_rate;
-    d.text = std::string(human_dimension(rule.dim)) + " " + std::string(value) + " is over its limit of " +
-             std::to_string(rule.max) + " " + std::string(to_string(rule.what)) + " per " +
-             human_window(rule.window_s) + "; try again later";
-    d.detail = "limit=" + std::string(to_string(rule.dim)) + ":" + std::string(to_string(rule.what)) + ":" +
-               std::to_string(rule.max) + "/" + std::to_string(rule.window_s) + " key=" + std::string(value) +
-               " current=" + std::to_string(r.estimate);
-    return d;
+    return over_rate(rule, value_of(req, rule.dim, keys), r.estimate);
 }
 
 std::string format_action(const policy_decision& d) {

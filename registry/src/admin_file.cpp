@@ -245,32 +245,24 @@ admin_file_result parse_admin_text(std::string_view text, std::string_view file_
     return p.finish();
 }
 
-admin_file_result read_admin_file(const std::string& path, const admin_file_limits& limits) {
-    parser p(path, limits);
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        p.file_error(std::string("cannot open: ") + std::strerror(errno));
-        return p.finish();
+namespace {
+
+// Lines in the open file (then back at its start), so the entries vector is
+// allocated once (no doubling at 1M domains).
+std::size_t count_lines(int fd) {
+    std::size_t lines = 1;
+    char count_buf[1 << 16];
+    ssize_t n;
+    while ((n = ::read(fd, count_buf, sizeof count_buf)) > 0) {
+        lines += static_cast<std::size_t>(std::count(count_buf, count_buf + n, '\n'));
     }
-    struct stat st {};
-    if (::fstat(fd, &st) == 0 && static_cast<std::uint64_t>(st.st_size) > limits.max_file_bytes) {
-        ::close(fd);
-        p.file_error("larger than " + std::to_string(limits.max_file_bytes) + " bytes");
-        return p.finish();
-    }
-    // One quick pass counts lines so the entries vector is allocated once (no doubling at 1M domains).
-    {
-        std::size_t lines = 1;
-        char count_buf[1 << 16];
-        ssize_t n;
-        while ((n = ::read(fd, count_buf, sizeof count_buf)) > 0) {
-            lines += static_cast<std::size_t>(std::count(count_buf, count_buf + n, '\n'));
-        }
-        p.reserve(lines);
-        ::lseek(fd, 0, SEEK_SET);
-    }
-    // Read in 1 MiB chunks; a partial last line is carried to the next chunk.
-    // The carry is bounded: a line past max_line_bytes is reported, then skipped to its newline.
+    ::lseek(fd, 0, SEEK_SET);
+    return lines;
+}
+
+// Feeds the file to p in 1 MiB chunks; a partial last line is carried to the next chunk.
+// The carry is bounded: a line past max_line_bytes is reported, then skipped to its newline.
+void feed_file(parser& p, int fd, const admin_file_limits& limits) {
     constexpr std::size_t chunk = 1 << 20;
     std::string buffer;
     int lineno = 0;
@@ -284,35 +276,49 @@ admin_file_result read_admin_file(const std::string& path, const admin_file_limi
             buffer.resize(old);
             continue;
         }
-        if (n < 0) {
-            p.file_error(std::string("read failed: ") + std::strerror(errno));
-            break;
-        }
+        if (n < 0) return p.file_error(std::string("read failed: ") + std::strerror(errno));
         buffer.resize(old + static_cast<std::size_t>(n));
         total += static_cast<std::size_t>(n);
-        if (total > limits.max_file_bytes) {
-            p.file_error("larger than " + std::to_string(limits.max_file_bytes) + " bytes");
-            break;
-        }
+        if (total > limits.max_file_bytes)
+            return p.file_error("larger than " + std::to_string(limits.max_file_bytes) + " bytes");
         const bool eof = n == 0;
         if (skipping) {
             auto nl = buffer.find('\n');
             if (nl == std::string::npos) {
                 buffer.clear();
-                if (eof) break;
+                if (eof) return;
                 continue;
             }
             buffer.erase(0, nl + 1);
             skipping = false;
         }
         buffer.erase(0, feed_lines(p, buffer, lineno, eof));
-        if (eof) break;
+        if (eof) return;
         if (buffer.size() > limits.max_line_bytes + 2) {
             p.line(std::string_view(buffer).substr(0, limits.max_line_bytes + 2), ++lineno);  // reports it
             buffer.clear();
             skipping = true;
         }
     }
+}
+
+}  // namespace
+
+admin_file_result read_admin_file(const std::string& path, const admin_file_limits& limits) {
+    parser p(path, limits);
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        p.file_error(std::string("cannot open: ") + std::strerror(errno));
+        return p.finish();
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && static_cast<std::uint64_t>(st.st_size) > limits.max_file_bytes) {
+        ::close(fd);
+        p.file_error("larger than " + std::to_string(limits.max_file_bytes) + " bytes");
+        return p.finish();
+    }
+    p.reserve(count_lines(fd));
+    feed_file(p, fd, limits);
     ::close(fd);
     return p.finish();
 }

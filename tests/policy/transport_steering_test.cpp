@@ -22,15 +22,15 @@ protected:
 TEST_F(steering, a_listed_domain_in_any_case_gets_the_designated_transport) {
     auto s = lookup("transport Bob@Hotmail.com");
     EXPECT_FALSE(s.need_mx);
-    EXPECT_EQ(s.reply, "OK msft-out:");
+    EXPECT_EQ(s.reply.to_wire(), "OK msft-out:");
     EXPECT_EQ(s.domain, "hotmail.com");
     EXPECT_EQ(s.reason, steering_reason::domain_list);
-    EXPECT_EQ(lookup("transport carol+tag@OUTLOOK.CO.JP.").reply, "OK msft-out:");
-    EXPECT_EQ(lookup("transport x@a.tenant-sub.test").reply, "OK msft-out:");
+    EXPECT_EQ(lookup("transport carol+tag@OUTLOOK.CO.JP.").reply.to_wire(), "OK msft-out:");
+    EXPECT_EQ(lookup("transport x@a.tenant-sub.test").reply.to_wire(), "OK msft-out:");
 }
 
 TEST_F(steering, the_wildcard_key_is_always_notfound) {
-    EXPECT_EQ(lookup("transport *").reply, "NOTFOUND ");
+    EXPECT_EQ(lookup("transport *").reply.to_wire(), "NOTFOUND ");
     EXPECT_EQ(lookup("transport *").reason, steering_reason::wildcard);
 }
 
@@ -39,17 +39,17 @@ TEST_F(steering, keys_that_are_not_domains_are_notfound_without_dns) {
                           "transport a@", "transport a@b..c", "transport a@b\xc3\xbc.example"}) {
         auto s = lookup(p);
         EXPECT_FALSE(s.need_mx) << p;
-        EXPECT_EQ(s.reply, "NOTFOUND ") << p;
+        EXPECT_EQ(s.reply.to_wire(), "NOTFOUND ") << p;
     }
 }
 
 TEST_F(steering, a_bare_dotted_key_is_taken_as_a_domain) {
-    EXPECT_EQ(lookup("transport msn.com").reply, "OK msft-out:");
+    EXPECT_EQ(lookup("transport msn.com").reply.to_wire(), "OK msft-out:");
 }
 
 TEST_F(steering, an_unknown_map_name_is_a_perm_error) {
     auto s = lookup("relocated bob@hotmail.com");
-    EXPECT_EQ(s.reply, "PERM unknown map name");
+    EXPECT_EQ(s.reply.to_wire(), "PERM unknown map name");
     EXPECT_EQ(s.reason, steering_reason::unknown_map);
 }
 
@@ -58,36 +58,37 @@ TEST_F(steering, an_unlisted_domain_needs_its_mx_then_uses_the_cache) {
     EXPECT_TRUE(s.need_mx);
     EXPECT_EQ(s.domain, "tenant.test");
     cache_.put("tenant.test", mx_verdict::microsoft, 60, now_);
-    EXPECT_EQ(lookup("transport carol@tenant.test").reply, "OK msft-out:");
+    EXPECT_EQ(lookup("transport carol@tenant.test").reply.to_wire(), "OK msft-out:");
     cache_.put("gmail.test", mx_verdict::other, 60, now_);
-    EXPECT_EQ(lookup("transport alice@gmail.test").reply, "NOTFOUND ");
+    EXPECT_EQ(lookup("transport alice@gmail.test").reply.to_wire(), "NOTFOUND ");
     cache_.put("flaky.test", mx_verdict::temp, 5, now_);
-    EXPECT_EQ(lookup("transport a@flaky.test").reply.rfind("TEMP ", 0), 0u);
+    EXPECT_EQ(lookup("transport a@flaky.test").reply.to_wire().rfind("TEMP ", 0), 0u);
 }
 
 TEST_F(steering, mx_detection_off_answers_notfound_for_unlisted_domains) {
     cfg_.mx_detection = false;
     auto s = lookup("transport alice@gmail.test");
     EXPECT_FALSE(s.need_mx);
-    EXPECT_EQ(s.reply, "NOTFOUND ");
+    EXPECT_EQ(s.reply.to_wire(), "NOTFOUND ");
 }
 
 TEST_F(steering, the_active_spare_is_used_and_unknown_names_fall_back) {
-    EXPECT_EQ(lookup("transport bob@hotmail.com", "msft-spare").reply, "OK msft-spare:");
-    EXPECT_EQ(lookup("transport bob@hotmail.com", "msft-out").reply, "OK msft-out:");
-    EXPECT_EQ(lookup("transport bob@hotmail.com", "no-such-transport").reply, "OK msft-out:");
+    EXPECT_EQ(lookup("transport bob@hotmail.com", "msft-spare").reply.to_wire(), "OK msft-spare:");
+    EXPECT_EQ(lookup("transport bob@hotmail.com", "msft-out").reply.to_wire(), "OK msft-out:");
+    EXPECT_EQ(lookup("transport bob@hotmail.com", "no-such-transport").reply.to_wire(), "OK msft-out:");
 }
 
 TEST_F(steering, a_configured_nexthop_follows_the_transport) {
     cfg_.nexthop = "[127.0.0.1]:2627";
-    EXPECT_EQ(lookup("transport bob@hotmail.com").reply, "OK msft-out:[127.0.0.1]:2627");
+    EXPECT_EQ(lookup("transport bob@hotmail.com").reply.to_wire(), "OK msft-out:[127.0.0.1]:2627");
 }
 
 TEST(reply_for_verdict, maps_each_verdict) {
     steering_config cfg;
-    EXPECT_EQ(reply_for_verdict(mx_verdict::microsoft, "t.test", cfg, "msft-spare"), "OK msft-spare:");
-    EXPECT_EQ(reply_for_verdict(mx_verdict::other, "t.test", cfg, ""), "NOTFOUND ");
-    EXPECT_EQ(reply_for_verdict(mx_verdict::temp, "t.test", cfg, ""), "TEMP MX lookup for t.test failed or timed out");
+    EXPECT_EQ(reply_for_verdict(mx_verdict::microsoft, "t.test", cfg, "msft-spare").to_wire(), "OK msft-spare:");
+    EXPECT_EQ(reply_for_verdict(mx_verdict::other, "t.test", cfg, "").to_wire(), "NOTFOUND ");
+    EXPECT_EQ(reply_for_verdict(mx_verdict::temp, "t.test", cfg, "").to_wire(),
+              "TEMP MX lookup for t.test failed or timed out");
 }
 
 }  // namespace

@@ -123,26 +123,34 @@ observation delivery_tracker::observe(const maillog_record& r) {
         case line_kind::policy_decision:
         case line_kind::policy_steering:
             return out;
-        case line_kind::qmgr_expired: {
-            auto& m = entry(r.queue_id);
-            if (!m.sender_known) m.sender = std::string(r.from);
-            for (auto& [rcpt, p] : m.deferred) {
-                failure_record f = p.last;
-                f.time = r.time;
-                f.status = "expired";
-                f.sender = m.sender;
-                f.from_domain = m.from_domain;
-                f.message_id = m.message_id;
-                out.failures.push_back(std::move(f));
-            }
-            m.deferred.clear();
+        case line_kind::qmgr_expired:
+            on_expired(r, out);
             return out;
-        }
         case line_kind::delivery:
-            break;
+            on_delivery(r, out);
+            return out;
         case line_kind::other:
             return out;
     }
+    return out;
+}
+
+void delivery_tracker::on_expired(const maillog_record& r, observation& out) {
+    auto& m = entry(r.queue_id);
+    if (!m.sender_known) m.sender = std::string(r.from);
+    for (auto& [rcpt, p] : m.deferred) {
+        failure_record f = p.last;
+        f.time = r.time;
+        f.status = "expired";
+        f.sender = m.sender;
+        f.from_domain = m.from_domain;
+        f.message_id = m.message_id;
+        out.failures.push_back(std::move(f));
+    }
+    m.deferred.clear();
+}
+
+void delivery_tracker::on_delivery(const maillog_record& r, observation& out) {
     auto& m = entry(r.queue_id);
     const transport_info& t = transports_.lookup(r.service, r.program);
     const reply_class cls = classify_reply(r.status, r.dsn, r.reply);
@@ -177,7 +185,6 @@ observation delivery_tracker::observe(const maillog_record& r) {
             fill_failure(out.failures.emplace_back(), r, m, t, cls);
             break;
     }
-    return out;
 }
 
 std::vector<std::string> delivery_tracker::deferred_queue_ids(std::string_view family) const {

@@ -34,6 +34,33 @@ std::string normalise(std::string_view name) {
     return out;
 }
 
+// Adds one record's rdata of type t to a; false when it does not parse.
+bool add_record(answer& a, rr_type t, wire::bytes rd) {
+    switch (t) {
+        case rr_type::txt:
+            if (auto s = wire::txt_strings(rd)) {
+                std::string joined;
+                for (auto& part : *s) joined += part;
+                a.txt.push_back(std::move(joined));
+                return true;
+            }
+            return false;
+        case rr_type::mx:
+            if (auto m = wire::mx(rd)) return a.mx.push_back(std::move(*m)), true;
+            return false;
+        case rr_type::a:
+        case rr_type::aaaa:
+            if (auto ad = wire::address(rd)) return a.addresses.push_back(std::move(*ad)), true;
+            return false;
+        case rr_type::ns:
+        case rr_type::cname:
+        case rr_type::ptr:
+            if (auto n = wire::name(rd)) return a.names.push_back(std::move(*n)), true;
+            return false;
+    }
+    return false;
+}
+
 // Decodes one libunbound result into an answer (pure apart from reading r).
 void fill_answer(answer& a, int err, const ub_result* r) {
     if (err != 0 || r == nullptr) {
@@ -67,30 +94,7 @@ void fill_answer(answer& a, int err, const ub_result* r) {
     if (a.result != status::ok) return;
     for (int i = 0; r->data[i] != nullptr; ++i) {
         wire::bytes rd(reinterpret_cast<const unsigned char*>(r->data[i]), static_cast<std::size_t>(r->len[i]));
-        bool parsed = false;
-        switch (static_cast<rr_type>(r->qtype)) {
-            case rr_type::txt:
-                if (auto s = wire::txt_strings(rd)) {
-                    std::string joined;
-                    for (auto& part : *s) joined += part;
-                    a.txt.push_back(std::move(joined));
-                    parsed = true;
-                }
-                break;
-            case rr_type::mx:
-                if (auto m = wire::mx(rd)) a.mx.push_back(std::move(*m)), parsed = true;
-                break;
-            case rr_type::a:
-            case rr_type::aaaa:
-                if (auto ad = wire::address(rd)) a.addresses.push_back(std::move(*ad)), parsed = true;
-                break;
-            case rr_type::ns:
-            case rr_type::cname:
-            case rr_type::ptr:
-                if (auto n = wire::name(rd)) a.names.push_back(std::move(*n)), parsed = true;
-                break;
-        }
-        if (!parsed) {
+        if (!add_record(a, static_cast<rr_type>(r->qtype), rd)) {
             a.result = status::error;
             a.error_text = "malformed rdata in answer";
             return;

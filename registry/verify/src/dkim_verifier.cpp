@@ -114,6 +114,47 @@ struct dkim_verifier::impl {
     }
     ~impl() { dkim_close(lib); }
 
+    // The published record (TXT text, "via" = CNAME note) against the held key.
+    dkim_result compare(dkim_result r, const domain_entry& e, const held_key& held, const std::string& txt,
+                        const std::string& via) {
+        auto rec = parse_dkim_key_record(txt);
+        if (!rec) {
+            r.outcome = dkim_outcome::bad_syntax;
+            r.detail = "TXT at " + r.record_name + via + " is not a DKIM key record: " + rec.error();
+            return r;
+        }
+        if (rec->public_key_base64.empty()) {
+            r.outcome = dkim_outcome::revoked;
+            r.detail = "DKIM key at " + r.record_name + via + " is revoked (empty p=)";
+            return r;
+        }
+        auto published = decode_base64(rec->public_key_base64);
+        if (!published || published->empty()) {
+            r.outcome = dkim_outcome::bad_syntax;
+            r.detail = "p= at " + r.record_name + via + " is not valid base64";
+            return r;
+        }
+        const char* held_type = held.algorithm == key_algorithm::rsa ? "rsa" : "ed25519";
+        if (rec->key_type != held_type) {
+            r.outcome = dkim_outcome::key_mismatch;
+            r.detail = "DKIM key at " + r.record_name + via + " is k=" + rec->key_type + " but the held key " +
+                       e.key_path + " is " + held_type;
+            return r;
+        }
+        if (held.algorithm == key_algorithm::rsa) return check_rsa(std::move(r), e, held, *published);
+        if (published->size() != 32) {
+            r.outcome = dkim_outcome::bad_syntax;
+            r.detail =
+                "Ed25519 p= at " + r.record_name + via + " is " + std::to_string(published->size()) + " bytes, not 32";
+            return r;
+        }
+        bool same = *published == held.public_key;
+        r.outcome = same ? dkim_outcome::match : dkim_outcome::key_mismatch;
+        r.detail = same ? "Ed25519 key at " + r.record_name + via + " matches " + e.key_path
+                        : "DKIM key at " + r.record_name + via + " differs from the held key " + e.key_path;
+        return r;
+    }
+
     // RSA: length from our own parse of p=, the match from libopendkim.
     dkim_result check_rsa(dkim_result r, const domain_entry& e, const held_key& held,
                           const std::vector<unsigned char>& published) {
@@ -187,42 +228,7 @@ dkim_result dkim_verifier::check(const domain_entry& e) {
         r.detail = std::to_string(a.txt.size()) + " TXT records at " + r.record_name + via + "; publish exactly one";
         return r;
     }
-    auto rec = parse_dkim_key_record(a.txt.front());
-    if (!rec) {
-        r.outcome = dkim_outcome::bad_syntax;
-        r.detail = "TXT at " + r.record_name + via + " is not a DKIM key record: " + rec.error();
-        return r;
-    }
-    if (rec->public_key_base64.empty()) {
-        r.outcome = dkim_outcome::revoked;
-        r.detail = "DKIM key at " + r.record_name + via + " is revoked (empty p=)";
-        return r;
-    }
-    auto published = decode_base64(rec->public_key_base64);
-    if (!published || published->empty()) {
-        r.outcome = dkim_outcome::bad_syntax;
-        r.detail = "p= at " + r.record_name + via + " is not valid base64";
-        return r;
-    }
-    const char* held_type = held->algorithm == key_algorithm::rsa ? "rsa" : "ed25519";
-    if (rec->key_type != held_type) {
-        r.outcome = dkim_outcome::key_mismatch;
-        r.detail = "DKIM key at " + r.record_name + via + " is k=" + rec->key_type + " but the held key " + e.key_path +
-                   " is " + held_type;
-        return r;
-    }
-    if (held->algorithm == key_algorithm::rsa) return impl_->check_rsa(std::move(r), e, *held, *published);
-    if (published->size() != 32) {
-        r.outcome = dkim_outcome::bad_syntax;
-        r.detail =
-            "Ed25519 p= at " + r.record_name + via + " is " + std::to_string(published->size()) + " bytes, not 32";
-        return r;
-    }
-    bool same = *published == held->public_key;
-    r.outcome = same ? dkim_outcome::match : dkim_outcome::key_mismatch;
-    r.detail = same ? "Ed25519 key at " + r.record_name + via + " matches " + e.key_path
-                    : "DKIM key at " + r.record_name + via + " differs from the held key " + e.key_path;
-    return r;
+    return impl_->compare(std::move(r), e, *held, a.txt.front(), via);
 }
 
 }  // namespace relaygate::registry

@@ -22,4 +22,8 @@ struct smtp_reply {
     std::string to_string() const;
 };
 
+// The one reply to an internal failure (an exception in a callback, a step that
+// failed without a reply): the client keeps the message and retries.
+const smtp_reply& internal_error_reply();
+
 }  // namespace relaygate::milter

@@ -3,8 +3,9 @@
 // "*" (answered NOTFOUND: a TEMP there breaks every lookup) and sender
 // addresses. A Microsoft-family domain (list file, or a cached MX verdict)
 // gets "OK <active transport>:<nexthop>"; anything else "NOTFOUND "; an MX
-// verdict not yet cached asks the caller to look it up (need_mx). Called by
-// socketmap_server on its event loop.
+// verdict not yet cached asks the caller to look it up (need_mx): the caller
+// queues the reply in mx_wait_queue and answers with reply_for_verdict() once
+// the MX answer (or the deadline) comes. Called by policy_service on the loop.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +15,7 @@
 
 #include "relaygate/policy/domain_list.hpp"
 #include "relaygate/policy/mx_cache.hpp"
+#include "relaygate/policy/socketmap_reply.hpp"
 
 namespace relaygate::policy {
 
@@ -45,9 +47,9 @@ enum class steering_reason {
 std::string_view to_string(steering_reason r);
 
 struct socketmap_step {
-    bool need_mx = false;  // true: look up MX of domain, then call reply_for_verdict()
-    std::string reply;     // the socketmap reply payload when !need_mx
-    std::string domain;    // the normalised domain (empty when none)
+    bool need_mx = false;   // true: look up MX of domain, then call reply_for_verdict()
+    socketmap_reply reply;  // the answer when !need_mx
+    std::string domain;     // the normalised domain (empty when none)
     steering_reason reason = steering_reason::not_a_domain;
 };
 
@@ -55,7 +57,7 @@ socketmap_step socketmap_lookup(std::string_view payload, const steering_config&
                                 mx_cache& cache, std::string_view active_transport, std::int64_t now_ms);
 
 // The reply once an MX verdict is known (or the wait ran out: verdict temp).
-std::string reply_for_verdict(mx_verdict v, std::string_view domain, const steering_config& cfg,
-                              std::string_view active_transport);
+socketmap_reply reply_for_verdict(mx_verdict v, std::string_view domain, const steering_config& cfg,
+                                  std::string_view active_transport);
 
 }  // namespace relaygate::policy

@@ -108,6 +108,8 @@ private:
         std::map<std::string, pending, std::less<>> deferred;  // recipient -> its last deferral
     };
     message& entry(std::string_view queue_id);
+    void on_expired(const maillog_record& r, observation& out);   // qmgr expired: every deferral fails
+    void on_delivery(const maillog_record& r, observation& out);  // a delivery agent's status line
     static void fill_failure(failure_record& f, const maillog_record& r, const message& m, const transport_info& t,
                              reply_class cls);
 

@@ -4,9 +4,9 @@
 // a later delivery (--all: those too). Read-only; the format is the watch's
 // (format_failure, docs/watch.md "Failure ledger"). Exit 0, 2 on bad options
 // or an unreadable ledger.
-#include <iostream>
+#include <ostream>
 
-#include "admin_command.hpp"
+#include "relaygate/admin/admin_command.hpp"
 #include "watch/failure_ledger.hpp"
 
 namespace relaygate::admin {

@@ -1,7 +1,9 @@
-// admin_command.hpp: the shape of a relaygate-admin subcommand. Each command
-// lives in admin/<name>_command.cpp and is one row of the table in
-// admin_commands.cpp; main.cpp parses the global options (config file +
-// registry keys) into a context and dispatches by name. Exit codes are shared.
+// admin_command.hpp: relaygate-admin as a library (admin_core). run() reads
+// the global options (config file + registry keys) into a context over the
+// injected environment and dispatches by name; each command lives in
+// admin/src/<name>_command.cpp and is one row of the table in
+// admin_commands.cpp. main.cpp only builds the real environment; tests/admin
+// builds its own (string streams, a fixed clock). Exit codes are shared.
 #pragma once
 
 #include <boost/program_options.hpp>
@@ -27,6 +29,17 @@ enum exit_code : int {
     exit_usage = 2,         // bad command line, config, admin file or state file
     exit_temporary = 3,     // only temporary failures (DNS, state file I/O): try again later
 };
+
+// What a run is given from outside: main.cpp passes the standard streams and
+// the system clock, tests string streams and a fixed clock.
+struct environment {
+    std::ostream& out;
+    std::ostream& err;
+    std::function<std::int64_t()> now;  // unix seconds
+};
+
+// Runs one command line (without the program name); returns the exit code.
+int run(const std::vector<std::string>& args, const environment& env);
 
 struct context {
     registry::registry_options opts;   // validated

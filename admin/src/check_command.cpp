@@ -3,9 +3,9 @@
 // this From: header value, using the milter's own decide() on the current
 // snapshot. Exit 0 = accepted, 1 = rejected, 3 = temporary (451). One row of
 // the table in admin_commands.cpp.
-#include <iostream>
+#include <ostream>
 
-#include "admin_command.hpp"
+#include "relaygate/admin/admin_command.hpp"
 #include "relaygate/milter/decision.hpp"
 
 namespace relaygate::admin {

@@ -2,10 +2,10 @@
 // every command shares (argument parsing with --help, loading the snapshot,
 // selecting domains). Adding a command = a new <name>_command.cpp + one row here.
 #include <ctime>
-#include <iostream>
+#include <ostream>
 #include <stdexcept>
 
-#include "admin_command.hpp"
+#include "relaygate/admin/admin_command.hpp"
 #include "relaygate/registry/domain_name.hpp"
 #include "relaygate/registry/registry_loader.hpp"
 

@@ -6,9 +6,9 @@
 // change of the relay's IPs or keys: SPF by include: of the operator's record
 // (spf-include-name) and DKIM by a CNAME to a name the operator hosts.
 // --zone prints zone-file lines only (--delegated: of those two forms).
-#include <iostream>
+#include <ostream>
 
-#include "admin_command.hpp"
+#include "relaygate/admin/admin_command.hpp"
 #include "relaygate/verify/dkim_verifier.hpp"
 
 namespace relaygate::admin {

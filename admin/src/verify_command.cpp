@@ -4,9 +4,9 @@
 // file through verification_policy (unless --dry-run); running daemons pick
 // the new state up by themselves. Exit 0 all verified, 1 some failed,
 // 3 only temporary failures (or the state file could not be written).
-#include <iostream>
+#include <ostream>
 
-#include "admin_command.hpp"
+#include "relaygate/admin/admin_command.hpp"
 #include "relaygate/dns/dns_resolver.hpp"
 #include "relaygate/registry/state_store.hpp"
 #include "relaygate/verify/domain_verifier.hpp"
@@ -26,6 +26,26 @@ void print_report(std::ostream& out, const registry::domain_report& r) {
     }
     out << "  DMARC  "
         << (r.dmarc.present ? "p=" + r.dmarc.policy : std::string("no record (recommended, not required)")) << "\n";
+}
+
+// Records the reports in the state file and prints each transition; false (printed) when not written.
+bool record(context& ctx, const std::vector<registry::domain_report>& reports) {
+    auto recorded = registry::record_reports(ctx.opts.state_file, reports, ctx.now(), ctx.opts.grace_period);
+    if (!recorded) {
+        ctx.err << "relaygate-admin verify: state not recorded: " << recorded.error() << "\n";
+        return false;
+    }
+    for (const auto& r : *recorded) {
+        ctx.out << r.domain << ": state " << registry::to_string(r.previous.state) << " -> "
+                << registry::to_string(r.result.next.state) << " (" << registry::to_string(r.result.change);
+        if (r.result.change == registry::transition::grace_started ||
+            r.result.change == registry::transition::in_grace) {
+            ctx.out << ", demoted at " << format_time(r.result.next.failing_since + ctx.opts.grace_period.count())
+                    << " unless fixed";
+        }
+        ctx.out << ")\n";
+    }
+    return true;
 }
 
 }  // namespace
@@ -74,23 +94,7 @@ int run_verify(const std::vector<std::string>& args, context& ctx) {
                 << "\n";
         print_report(ctx.out, r);
     }
-    if (!vm.count("dry-run")) {
-        auto recorded = registry::record_reports(ctx.opts.state_file, reports, ctx.now(), ctx.opts.grace_period);
-        if (!recorded) {
-            ctx.err << "relaygate-admin verify: state not recorded: " << recorded.error() << "\n";
-            return exit_temporary;
-        }
-        for (const auto& r : *recorded) {
-            ctx.out << r.domain << ": state " << registry::to_string(r.previous.state) << " -> "
-                    << registry::to_string(r.result.next.state) << " (" << registry::to_string(r.result.change);
-            if (r.result.change == registry::transition::grace_started ||
-                r.result.change == registry::transition::in_grace) {
-                ctx.out << ", demoted at " << format_time(r.result.next.failing_since + ctx.opts.grace_period.count())
-                        << " unless fixed";
-            }
-            ctx.out << ")\n";
-        }
-    }
+    if (!vm.count("dry-run") && !record(ctx, reports)) return exit_temporary;
     if (any_definitive) return exit_not_verified;
     if (any_temporary) return exit_temporary;
     return exit_ok;

@@ -6,10 +6,10 @@
 // that owners include: (spf-include-name), which must pass for every outbound IP.
 // Exit 0 when clean, 2 otherwise.
 #include <algorithm>
-#include <iostream>
 #include <map>
+#include <ostream>
 
-#include "admin_command.hpp"
+#include "relaygate/admin/admin_command.hpp"
 #include "relaygate/dns/dns_resolver.hpp"
 #include "relaygate/registry/admin_file.hpp"
 #include "relaygate/registry/state_store.hpp"
@@ -18,6 +18,58 @@
 
 namespace relaygate::admin {
 namespace {
+
+// The state file: readable, and how many registered domains it holds in each state. Returns the problems.
+std::size_t lint_state_file(context& ctx, const registry::admin_file_result& admin) {
+    const auto& o = ctx.opts;
+    auto states = registry::read_state_file(o.state_file);
+    if (!states) {
+        ctx.err << states.error() << "\n";
+        return 1;
+    }
+    if (!admin.ok()) return 0;
+    std::size_t counts[3] = {0, 0, 0}, stale = 0;
+    std::unordered_map<std::string_view, bool> registered;
+    for (const auto& e : admin.entries) registered.emplace(e.domain, true);
+    for (const auto& [domain, st] : *states) {
+        if (!registered.count(domain)) {
+            ++stale;
+            continue;
+        }
+        ++counts[static_cast<int>(st.state)];
+    }
+    ctx.out << "state file: " << o.state_file << ": ok, " << counts[1] << " verified, " << counts[2] << " failed, "
+            << admin.entries.size() - counts[1] - counts[2] << " pending";
+    if (stale) ctx.out << " (" << stale << " states of domains no longer registered, ignored)";
+    ctx.out << "\n";
+    return 0;
+}
+
+// Each held key once: readable, RSA of min-rsa-bits..4096 bits or Ed25519. Returns the problems.
+std::size_t lint_keys(context& ctx, const registry::admin_file_result& admin) {
+    const auto& o = ctx.opts;
+    std::map<std::string, std::string> checked;  // key path -> problem ("" = fine); keys are often shared
+    std::size_t key_problems = 0;
+    for (const auto& e : admin.entries) {
+        auto [it, fresh] = checked.try_emplace(e.key_path);
+        if (fresh) {
+            auto key = registry::load_held_key(e.key_path);
+            if (!key) {
+                it->second = key.error();
+            } else if (key->algorithm == registry::key_algorithm::rsa &&
+                       (key->bits < o.min_rsa_bits || key->bits > 4096)) {
+                it->second = "RSA key of " + std::to_string(key->bits) +
+                             " bits (allowed: " + std::to_string(o.min_rsa_bits) + " to 4096)";
+            }
+        }
+        if (!it->second.empty()) {
+            ctx.err << registry::admin_file_error{*e.source_file, e.source_line, "key", it->second}.to_string() << "\n";
+            ++key_problems;
+        }
+    }
+    if (key_problems == 0) ctx.out << "keys: " << checked.size() << " held keys: ok\n";
+    return key_problems;
+}
 
 // The record owners include: must pass for every outbound IP, spares included.
 // Set by spf-include-name it is required; the default name (_spf.<operator-domain>)
@@ -77,51 +129,8 @@ int run_lint(const std::vector<std::string>& args, context& ctx) {
     }
     if (admin.ok()) ctx.out << "admin file: " << o.admin_file << ": ok, " << admin.entries.size() << " domains\n";
 
-    auto states = registry::read_state_file(o.state_file);
-    if (!states) {
-        ctx.err << states.error() << "\n";
-        ++problems;
-    } else if (admin.ok()) {
-        std::size_t counts[3] = {0, 0, 0}, stale = 0;
-        std::unordered_map<std::string_view, bool> registered;
-        for (const auto& e : admin.entries) registered.emplace(e.domain, true);
-        for (const auto& [domain, st] : *states) {
-            if (!registered.count(domain)) {
-                ++stale;
-                continue;
-            }
-            ++counts[static_cast<int>(st.state)];
-        }
-        ctx.out << "state file: " << o.state_file << ": ok, " << counts[1] << " verified, " << counts[2] << " failed, "
-                << admin.entries.size() - counts[1] - counts[2] << " pending";
-        if (stale) ctx.out << " (" << stale << " states of domains no longer registered, ignored)";
-        ctx.out << "\n";
-    }
-
-    if (!vm.count("no-keys") && admin.ok()) {
-        std::map<std::string, std::string> checked;  // key path -> problem ("" = fine); keys are often shared
-        std::size_t key_problems = 0;
-        for (const auto& e : admin.entries) {
-            auto [it, fresh] = checked.try_emplace(e.key_path);
-            if (fresh) {
-                auto key = registry::load_held_key(e.key_path);
-                if (!key) {
-                    it->second = key.error();
-                } else if (key->algorithm == registry::key_algorithm::rsa &&
-                           (key->bits < o.min_rsa_bits || key->bits > 4096)) {
-                    it->second = "RSA key of " + std::to_string(key->bits) +
-                                 " bits (allowed: " + std::to_string(o.min_rsa_bits) + " to 4096)";
-                }
-            }
-            if (!it->second.empty()) {
-                ctx.err << registry::admin_file_error{*e.source_file, e.source_line, "key", it->second}.to_string()
-                        << "\n";
-                ++key_problems;
-            }
-        }
-        problems += key_problems;
-        if (key_problems == 0) ctx.out << "keys: " << checked.size() << " held keys: ok\n";
-    }
+    problems += lint_state_file(ctx, admin);
+    if (!vm.count("no-keys") && admin.ok()) problems += lint_keys(ctx, admin);
     if (!vm.count("no-dns")) problems += lint_spf_include(ctx);
     if (problems) {
         ctx.err << "lint: " << problems << " problem" << (problems == 1 ? "" : "s") << "\n";

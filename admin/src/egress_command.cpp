@@ -5,10 +5,10 @@
 // switch-back). Same back ends and keys as the daemons: the JSON file
 // (--egress-state-file) or Redis (--redis HOST:PORT, --redis-prefix).
 #include <iomanip>
-#include <iostream>
 #include <nlohmann/json.hpp>
+#include <ostream>
 
-#include "admin_command.hpp"
+#include "relaygate/admin/admin_command.hpp"
 #include "relaygate/egress/egress_state.hpp"
 
 namespace relaygate::admin {
@@ -41,6 +41,32 @@ std::unique_ptr<egress::egress_store> open_store(const std::string& file, const 
         return nullptr;
     }
     return egress::make_redis_egress_store(redis.substr(0, colon), port, prefix);
+}
+
+// `egress show`: a table (or JSON) of each family's active transport.
+int show_routes(context& ctx, const std::vector<egress::family_route>& routes, const std::string& where, bool redis,
+                bool json) {
+    if (json) {
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& r : routes)
+            out.push_back({{"family", r.family},
+                           {"active_transport", r.active_transport},
+                           {"reason", r.reason},
+                           {"since", r.since}});
+        ctx.out << out.dump(2) << "\n";
+        return exit_ok;
+    }
+    if (routes.empty()) {
+        ctx.out << "no family set in " << where << ": every family uses its designated transport"
+                << (redis ? " (or Redis could not be read: see the warning above)" : "") << "\n";
+        return exit_ok;
+    }
+    ctx.out << std::left << std::setw(12) << "FAMILY" << std::setw(16) << "TRANSPORT" << std::setw(22) << "SINCE"
+            << "REASON\n";
+    for (const auto& r : routes)
+        ctx.out << std::left << std::setw(12) << r.family << std::setw(16) << r.active_transport << std::setw(22)
+                << format_time(r.since) << r.reason << "\n";
+    return exit_ok;
 }
 
 }  // namespace
@@ -83,28 +109,7 @@ int run_egress(const std::vector<std::string>& args, context& ctx) {
                 << "); relaygate-policy applies it to lookups within 100 ms\n";
         return exit_ok;
     }
-    auto routes = store->all();
-    if (vm.count("json")) {
-        nlohmann::json out = nlohmann::json::array();
-        for (const auto& r : routes)
-            out.push_back({{"family", r.family},
-                           {"active_transport", r.active_transport},
-                           {"reason", r.reason},
-                           {"since", r.since}});
-        ctx.out << out.dump(2) << "\n";
-        return exit_ok;
-    }
-    if (routes.empty()) {
-        ctx.out << "no family set in " << where << ": every family uses its designated transport"
-                << (redis.empty() ? "" : " (or Redis could not be read: see the warning above)") << "\n";
-        return exit_ok;
-    }
-    ctx.out << std::left << std::setw(12) << "FAMILY" << std::setw(16) << "TRANSPORT" << std::setw(22) << "SINCE"
-            << "REASON\n";
-    for (const auto& r : routes)
-        ctx.out << std::left << std::setw(12) << r.family << std::setw(16) << r.active_transport << std::setw(22)
-                << format_time(r.since) << r.reason << "\n";
-    return exit_ok;
+    return show_routes(ctx, store->all(), where, !redis.empty(), vm.count("json") > 0);
 }
 
 }  // namespace relaygate::admin
