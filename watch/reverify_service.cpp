@@ -12,8 +12,8 @@ namespace relaygate::watch {
 
 void declare_reverify_metrics(metrics& m) {
     m.declare("relaygate_watch_reverify_passes_total", "Re-verification passes (result=ok|state_not_written).", false);
-    m.declare("relaygate_watch_reverify_checks_total",
-              "Domain checks recorded by re-verification, by resulting state.", false);
+    m.declare("relaygate_watch_reverify_checks_total", "Domain checks recorded by re-verification, by resulting state.",
+              false);
     m.declare("relaygate_watch_reverify_temporary_total",
               "Domain checks that hit a temporary DNS failure (state kept).", false);
     m.declare("relaygate_watch_verification_events_total",
@@ -60,7 +60,8 @@ void reverify_service::on_pass(const registry::reverify_scheduler::pass_summary&
                                const std::vector<registry::recorded_report>& recorded) {
     stats_.add("relaygate_watch_reverify_passes_total", {{"result", pass.error.empty() ? "ok" : "state_not_written"}});
     for (const auto& r : recorded) {
-        stats_.add("relaygate_watch_reverify_checks_total", {{"state", std::string(registry::to_string(r.result.next.state))}});
+        stats_.add("relaygate_watch_reverify_checks_total",
+                   {{"state", std::string(registry::to_string(r.result.next.state))}});
         if (r.result.next.temporary_failure) stats_.add("relaygate_watch_reverify_temporary_total", {});
     }
     const auto events = registry::select_events(recorded, settings_.registry.grace_period, settings_.pending_alert);

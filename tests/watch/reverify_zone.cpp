@@ -10,7 +10,8 @@ std::vector<std::string> zone_header(const std::string& zone) {
             "local-data: \"" + zone + ". 1 IN SOA ns." + zone + ". h." + zone + ". 1 3600 600 86400 1\""};
 }
 
-std::vector<std::string> domain_lines(const std::vector<std::string>& domains, const std::vector<std::string>& spf_ips) {
+std::vector<std::string> domain_lines(const std::vector<std::string>& domains,
+                                      const std::vector<std::string>& spf_ips) {
     const std::string rsa = "v=DKIM1; k=rsa; p=" + harness::read_file(key_dir + "rsa2048.p");
     std::string spf = "v=spf1";
     for (const auto& ip : spf_ips) spf += " ip4:" + ip;
@@ -33,7 +34,8 @@ std::vector<std::string> zone_lines(const std::string& zone, const std::vector<s
 
 std::string admin_lines(const std::vector<std::string>& domains) {
     std::string out;
-    for (const auto& d : domains) out += d + " selector=s1 key=" + key_dir + "rsa2048.pem owner=\"owner of " + d + "\"\n";
+    for (const auto& d : domains)
+        out += d + " selector=s1 key=" + key_dir + "rsa2048.pem owner=\"owner of " + d + "\"\n";
     return out;
 }
 

@@ -50,9 +50,9 @@ protected:
         write_file(dir / "domains.conf", testing_zone::admin_lines({"good.rv.test"}) + domains);
         write_file(dir / "maillog", "");
         write_file(dir / "relaygate.conf",
-                   "admin-file = " + (dir / "domains.conf").string() + "\nstate-file = " +
-                       (dir / "state.json").string() + "\noutbound-ip = 192.0.2.10, 192.0.2.11\ndns-forwarder = " +
-                       dns->forwarder() +
+                   "admin-file = " + (dir / "domains.conf").string() +
+                       "\nstate-file = " + (dir / "state.json").string() +
+                       "\noutbound-ip = 192.0.2.10, 192.0.2.11\ndns-forwarder = " + dns->forwarder() +
                        "\ndns-timeout-ms = 300\nreverify-interval = 2\ngrace-period = 4\n"
                        "[watch]\nmaillog = " +
                        (dir / "maillog").string() + "\nstate-dir = " + (dir / "watch").string() +
@@ -79,8 +79,8 @@ protected:
         return s && s->count(domain) ? s->at(domain) : registry::verification_status{};
     }
     std::string metrics() {
-        return harness::run_command({"curl", "-sS", "--max-time", "5",
-                                     "http://127.0.0.1:" + std::to_string(metrics_port) + "/metrics"})
+        return harness::run_command(
+                   {"curl", "-sS", "--max-time", "5", "http://127.0.0.1:" + std::to_string(metrics_port) + "/metrics"})
             .output;
     }
     void TearDown() override {
@@ -101,8 +101,7 @@ TEST_F(watch_reverify, the_schedule_alone_verifies_demotes_and_recovers_and_tell
     EXPECT_EQ(first["previous_state"], "pending");
 
     // Registered later, picked up on SIGHUP: one verifies, one publishes nothing.
-    write_file(dir / "domains.conf",
-               testing_zone::admin_lines({"good.rv.test", "late.rv.test", "never.rv.test"}));
+    write_file(dir / "domains.conf", testing_zone::admin_lines({"good.rv.test", "late.rv.test", "never.rv.test"}));
     ASSERT_EQ(::kill(watch->pid(), SIGHUP), 0);
     ASSERT_TRUE(harness::wait_until([&] { return told("late.rv.test", "verified"); }, 30s)) << log();
     ASSERT_TRUE(harness::wait_until([&] { return told("never.rv.test", "pending_overdue"); }, 30s)) << log();
@@ -129,13 +128,13 @@ TEST_F(watch_reverify, the_schedule_alone_verifies_demotes_and_recovers_and_tell
     EXPECT_EQ(state_of("good.rv.test").state, registry::verification_state::verified);
 
     // Each told once, and counted.
-    for (const auto& [domain, event] : std::vector<std::pair<std::string, std::string>>{
-             {"good.rv.test", "verified"},
-             {"late.rv.test", "verified"},
-             {"never.rv.test", "pending_overdue"},
-             {"good.rv.test", "grace_started"},
-             {"good.rv.test", "demoted"},
-             {"good.rv.test", "recovered"}}) {
+    for (const auto& [domain, event] :
+         std::vector<std::pair<std::string, std::string>>{{"good.rv.test", "verified"},
+                                                          {"late.rv.test", "verified"},
+                                                          {"never.rv.test", "pending_overdue"},
+                                                          {"good.rv.test", "grace_started"},
+                                                          {"good.rv.test", "demoted"},
+                                                          {"good.rv.test", "recovered"}}) {
         EXPECT_EQ(hooks(domain, event).size(), 1u) << domain << " " << event;
     }
     const auto m = metrics();
