@@ -68,8 +68,8 @@ protected:
         return s && s->count("good.rv.test") ? s->at("good.rv.test") : registry::verification_status{};
     }
     std::string metrics() {
-        return run_command({"curl", "-sS", "--max-time", "5",
-                            "http://127.0.0.1:" + std::to_string(metrics_port) + "/metrics"})
+        return run_command(
+                   {"curl", "-sS", "--max-time", "5", "http://127.0.0.1:" + std::to_string(metrics_port) + "/metrics"})
             .output;
     }
     std::string logs() {
@@ -81,11 +81,10 @@ TEST_F(reverify_e2e, registered_verified_signed_graced_demoted_rejected_repaired
     serve(both_ips);
     smtp_sink sink;
     const auto milter_socket = dir / "milter.sock";
-    postfix_instance postfix(postfix_options{
-        .dir = dir / "pf",
-        .relayhost = sink.nexthop(),
-        .main_cf = {"smtpd_milters = unix:" + milter_socket.string(), "milter_default_action = tempfail",
-                    "milter_protocol = 6"}});
+    postfix_instance postfix(postfix_options{.dir = dir / "pf",
+                                             .relayhost = sink.nexthop(),
+                                             .main_cf = {"smtpd_milters = unix:" + milter_socket.string(),
+                                                         "milter_default_action = tempfail", "milter_protocol = 6"}});
 
     // The operator's files: nothing registered yet, no state file at all.
     write_file(dir / "domains.conf", "# customer domains\n");
@@ -181,8 +180,7 @@ TEST_F(reverify_e2e, registered_verified_signed_graced_demoted_rejected_repaired
     EXPECT_TRUE(reply(during_outage).starts_with("250 ")) << reply(during_outage);
     EXPECT_EQ(hooks("grace_started").size(), 1u) << "the outage started no grace period";
     EXPECT_EQ(hooks("demoted").size(), 1u);
-    EXPECT_NE(read_file(dir / "watch.err").find("- registry_temporary_failure domain=good.rv.test"),
-              std::string::npos);
+    EXPECT_NE(read_file(dir / "watch.err").find("- registry_temporary_failure domain=good.rv.test"), std::string::npos);
     const auto m = metrics();
     EXPECT_NE(m.find("relaygate_watch_reverify_temporary_total "), std::string::npos) << m;
     EXPECT_EQ(m.find("relaygate_watch_reverify_temporary_total 0\n"), std::string::npos) << m;
