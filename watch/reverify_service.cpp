@@ -52,8 +52,9 @@ reverify_service::reverify_service(reverify_settings settings, metrics& stats, h
 reverify_service::~reverify_service() { scheduler_.stop(); }
 
 void reverify_service::reload() {
-    const bool published = reloader_.reload_now();
-    log::notice(std::string("- reverify_reload registry=") + (published ? "published" : "kept_old"));
+    // The reloader's own thread builds the snapshot: a large admin file never stalls the log loop.
+    reloader_.request_reload();
+    log::notice("- reverify_reload registry=requested");
 }
 
 void reverify_service::on_pass(const registry::reverify_scheduler::pass_summary& pass,

@@ -36,7 +36,8 @@ public:
     reverify_service(const reverify_service&) = delete;
     reverify_service& operator=(const reverify_service&) = delete;
 
-    // SIGHUP: re-reads the admin and state files now; new domains are verified at the next tick.
+    // SIGHUP: the reloader re-reads the admin and state files at once (on its thread); new
+    // domains are verified at the next tick.
     void reload();
 
 private:

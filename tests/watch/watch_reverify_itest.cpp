@@ -147,7 +147,7 @@ TEST_F(watch_reverify, the_schedule_alone_verifies_demotes_and_recovers_and_tell
     }
     const auto text = log();
     EXPECT_NE(text.find("- verification_alert event=demoted domain=good.rv.test state=failed"), std::string::npos);
-    EXPECT_NE(text.find("- reverify_reload registry=published"), std::string::npos);
+    EXPECT_NE(text.find("- reverify_reload registry=requested"), std::string::npos);
 }
 
 TEST_F(watch_reverify, a_dns_outage_longer_than_the_grace_period_demotes_nobody) {
