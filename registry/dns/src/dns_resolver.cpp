@@ -304,7 +304,7 @@ resolver::~resolver() {
     impl_->thread.join();
 }
 
-void resolver::resolve_async(std::string name, rr_type type, callback cb) {
+void resolver::resolve_async(std::string_view name, rr_type type, callback cb) {
     impl::query q{.name = normalise(name), .type = type, .cb = std::move(cb)};
     {
         std::lock_guard lock(impl_->mutex);
@@ -327,7 +327,7 @@ answer resolver::resolve(std::string_view name, rr_type type) {
     }
     std::promise<answer> done;
     auto got = done.get_future();
-    resolve_async(std::string(name), type, [&done](const answer& a) { done.set_value(a); });
+    resolve_async(name, type, [&done](const answer& a) { done.set_value(a); });
     return got.get();
 }
 

@@ -58,7 +58,8 @@ class domain_registry {
 public:
     domain_registry() = default;
     // Throws std::logic_error on a duplicate domain (loaders use build(), which reports it).
-    domain_registry(std::vector<domain_entry> entries, std::unordered_map<std::string, verification_status> states,
+    domain_registry(std::vector<domain_entry> entries,
+                    const std::unordered_map<std::string, verification_status>& states,
                     std::vector<std::string> operator_domains);
 
     // Two entries with the same domain (copies, for the message naming both lines).

@@ -76,7 +76,7 @@ public:
     resolver& operator=(const resolver&) = delete;
 
     // Starts a query and returns at once; cb runs exactly once on the event thread.
-    void resolve_async(std::string name, rr_type type, callback cb);
+    void resolve_async(std::string_view name, rr_type type, callback cb);
     // Blocking convenience for tools and tests; bounded by the per-query timeout.
     answer resolve(std::string_view name, rr_type type);
 
