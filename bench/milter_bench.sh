@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # milter_bench.sh: relaygate-milter alone, driven by bench/milter_load over a unix
 # socket, without and with DKIM signing (RSA-2048 and Ed25519 test keys), at
-# several connection counts. Prints a markdown table (median of REPS runs).
+# several connection counts. Prints a markdown table (median of REPS runs) with
+# the milter's own CPU (utime+stime of its process over the run) as cores used,
+# the rate per core used, and for the signing variants `openssl speed`'s sign/s
+# for that key type measured in the same run (the bound for signing per core).
 #   bench/milter_bench.sh [-n MESSAGES] [-r REPS] [-c "1 4 8"]
 # Needs a main build (scripts/build main --target relaygate-milter milter_load).
 # Everything runs on this host's loopback/unix sockets; each load run is bounded
@@ -44,22 +47,38 @@ start_milter() {  # $1 = signing true|false
 stop_milter() { kill "$pid"; wait "$pid" || true; pid=""; rm -f "$work/m.sock"; }
 
 median() { sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }  # utime + stime of the milter
+# sign/s of one core for a key type, from `openssl speed -mr` (3.0: "+F2:n:bits:sign/s:verify/s", "+F6:n:bits:name:sign/s:verify/s")
+openssl_sign_rate() {
+  case "$1" in
+    rsa-2048) openssl speed -seconds 3 -mr rsa2048 2>/dev/null | awk -F: '/^\+F2:/ {print int($4)}' ;;
+    ed25519) openssl speed -seconds 3 -mr ed25519 2>/dev/null | awk -F: '/^\+F6:/ {print int($5)}' ;;
+  esac
+}
+hz=$(getconf CLK_TCK)
 
-echo "| variant | connections | msgs/s median (runs) | checked |"
-echo "|---|---:|---|---|"
+echo "| variant | connections | msgs/s median (runs) | milter cores used | msgs/s per core | openssl speed sign/s (1 core) | per core / openssl | checked |"
+echo "|---|---:|---|---:|---:|---:|---:|---|"
 for variant in "no-signing:false:x@verified.example" "rsa-2048:true:x@verified.example" "ed25519:true:x@ed.example"; do
   IFS=: read -r name signing from <<<"$variant"
   start_milter "$signing"
   n=$N; [ "$signing" = true ] && n=$((N / 4))
+  speed="-"; [ "$signing" = true ] && speed=$(openssl_sign_rate "$name")
   for c in $CONNS; do
-    rates=() check=""
+    rates=() cores=() check=""
     for _ in $(seq "$REPS"); do
+      t0=$(date +%s.%N) c0=$(cpu_ticks)
       line=$("$load" --unix "$work/m.sock" -c "$c" -n "$n" -t 60 --from "$from")
+      c1=$(cpu_ticks) t1=$(date +%s.%N)
       rates+=("$(sed -n 's/.*msgs_per_s=\([0-9]*\).*/\1/p' <<<"$line")")
+      cores+=("$(awk -v a="$c0" -v b="$c1" -v t0="$t0" -v t1="$t1" -v hz="$hz" 'BEGIN{printf "%.2f", (b-a)/hz/(t1-t0)}')")
       check=$(sed -n 's/.*\(accepted=[0-9]* signed=[0-9]*\).*/\1/p' <<<"$line")
     done
-    printf '| %s | %s | %s (%s) | %s of %s |\n' "$name" "$c" "$(printf '%s\n' "${rates[@]}" | median)" \
-      "${rates[*]}" "$check" "$n"
+    rate=$(printf '%s\n' "${rates[@]}" | median) core=$(printf '%s\n' "${cores[@]}" | median)
+    per_core=$(awk -v r="$rate" -v c="$core" 'BEGIN{printf "%.0f", (c > 0 ? r / c : 0)}')
+    vs="-"; [ "$speed" != "-" ] && vs=$(awk -v p="$per_core" -v s="$speed" 'BEGIN{printf "%.2f", p/s}')
+    printf '| %s | %s | %s (%s) | %s | %s | %s | %s | %s of %s |\n' "$name" "$c" "$rate" "${rates[*]}" "$core" \
+      "$per_core" "$speed" "$vs" "$check" "$n"
   done
   stop_milter
 done

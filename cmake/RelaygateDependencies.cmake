@@ -19,16 +19,6 @@ relaygate_require_pkg(sqlite3 sqlite3 libsqlite3-dev)
 relaygate_require_pkg(openssl openssl libssl-dev)
 relaygate_require_pkg(idn2 libidn2 libidn2-dev)
 
-# libspf2 ships no pkg-config file on Debian.
-find_path(SPF2_INCLUDE_DIR spf2/spf.h)
-find_library(SPF2_LIBRARY spf2)
-if(NOT SPF2_INCLUDE_DIR OR NOT SPF2_LIBRARY)
-  message(FATAL_ERROR "relaygate: libspf2 not found; install Debian package libspf2-dev (scripts/install-deps does)")
-endif()
-add_library(relaygate::spf2 UNKNOWN IMPORTED GLOBAL)
-set_target_properties(relaygate::spf2 PROPERTIES IMPORTED_LOCATION ${SPF2_LIBRARY}
-  INTERFACE_INCLUDE_DIRECTORIES ${SPF2_INCLUDE_DIR})
-
 find_package(Boost 1.74 QUIET COMPONENTS program_options)
 if(NOT Boost_FOUND)
   message(FATAL_ERROR "relaygate: Boost.Program_options not found; install Debian package libboost-program-options-dev")

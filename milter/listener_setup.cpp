@@ -67,7 +67,6 @@ void wake_listener() {
 // Being the only waiter, this thread gets every such signal (no race).
 // On stop, the listening socket is also shut down: libmilter's listener sits in
 // poll() with a 5 s timeout and would otherwise notice the stop only then.
-// NOLINTBEGIN(bugprone-reserved-identifier,readability-identifier-naming): the names ld --wrap gives
 extern "C" int __real_sigwait(const sigset_t* set, int* sig);
 extern "C" int __wrap_sigwait(const sigset_t* set, int* sig) {
     while (true) {
@@ -77,4 +76,3 @@ extern "C" int __wrap_sigwait(const sigset_t* set, int* sig) {
         relaygate::milter::reload_on_sighup();
     }
 }
-// NOLINTEND(bugprone-reserved-identifier,readability-identifier-naming)

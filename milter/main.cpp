@@ -1,6 +1,6 @@
-// main.cpp: relaygate-milter — reads the config, loads the first registry
-// snapshot (failing at start if it cannot), starts the reloader, opens the
-// rejection log and the signer, then hands over to the libmilter shell.
+// main.cpp: relaygate-milter — reads the config, opens the signer, loads the
+// first registry snapshot and its signing keys (failing at start if it cannot),
+// starts the reloader, opens the rejection log, then hands over to the libmilter shell.
 // SIGHUP: reload the registry and reopen the rejection log; SIGTERM: stop.
 #include <pthread.h>
 
@@ -36,14 +36,6 @@ int main(int argc, char** argv) {
     const milter::milter_config& cfg = parsed.config;
     log::configure("relaygate-milter", cfg.log_sink, cfg.log_level);
 
-    auto first = registry::load_snapshot(cfg.registry);
-    if (!first) {
-        log::error("- start_failed reason=registry error=" + log::quote(first.error()));
-        return 1;
-    }
-    registry::registry_handle handle(*first);
-    registry::registry_reloader reloader(cfg.registry, handle);
-
     std::unique_ptr<milter::dkim_signer> signer;
     if (cfg.signing) {
         signer = std::make_unique<milter::dkim_signer>();
@@ -54,6 +46,21 @@ int main(int argc, char** argv) {
             }
         }
     }
+    // Each snapshot's signing keys are parsed before it is published: a bad key
+    // stops the start, or fails a reload (the old snapshot and its keys stay).
+    registry::registry_reloader::prepare_hook prepare_keys;
+    if (signer) prepare_keys = [&signer](const auto& snapshot) { return signer->prepare(snapshot); };
+    auto first = registry::load_snapshot(cfg.registry);
+    if (first && prepare_keys) {
+        if (auto ok = prepare_keys(*first); !ok) first = unexpected(ok.error());
+    }
+    if (!first) {
+        log::error("- start_failed reason=registry error=" + log::quote(first.error()));
+        return 1;
+    }
+    registry::registry_handle handle(*first);
+    registry::registry_reloader reloader(cfg.registry, handle, std::chrono::milliseconds(1000), prepare_keys);
+
     milter::rejection_log rejections;
     if (!cfg.rejection_log.empty()) {
         if (auto ok = rejections.open(cfg.rejection_log); !ok) {

@@ -252,14 +252,10 @@ void start_signing(message& m) {
         m.dkim = outcome_without_key(d, key.error());
         return;
     }
-    auto session = g_rt->signer->start(**key, "");
-    if (!session) {
-        m.dkim = {dkim_status::failed, session.error()};
-        return;
-    }
-    for (const auto& [n, v] : m.all_headers) (*session)->header(n, v);
-    (*session)->end_of_headers();
-    m.signing = std::move(*session);
+    auto session = g_rt->signer->start(*key);
+    for (const auto& [n, v] : m.all_headers) session->header(n, v);
+    session->end_of_headers();
+    m.signing = std::move(session);
 }
 
 // Ends a running signature: the header inserted first, or the failure.

@@ -130,7 +130,7 @@ int __wrap_poll(struct pollfd* fds, nfds_t nfds, int timeout) {
     if (ready > 0) return ready;  // the rest are polled on the caller's next round
     if (nfds == 1 && timeout == 1 && fds != nullptr && fds[0].events == POLLIN) timeout = worker_linger_ms;
     int rc = __real_poll(fds, nfds, timeout);
-    if (rc == 1 && nfds == 1 && (fds[0].revents & POLLIN) != 0 && (fds[0].events & POLLIN) != 0) {
+    if (rc == 1 && nfds == 1 && fds != nullptr && (fds[0].revents & POLLIN) != 0 && (fds[0].events & POLLIN) != 0) {
         if (socket_buffer* b = buffer_of(fds[0].fd)) b->fill(fds[0].fd);
     }
     return rc;

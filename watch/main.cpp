@@ -1,6 +1,7 @@
 // main.cpp: relaygate-watch. Parses the options, builds the egress store (file,
 // or Redis with --redis), the DNS resolver (only when IPs are to be swept) and
-// the metrics server, installs the signal flags and runs the daemon loop.
+// the metrics server and, unless reverify = off, the re-verification service;
+// installs the signal flags and runs the daemon loop.
 // --list-failures prints the failure ledger instead (see docs/watch.md).
 #include <signal.h>
 
@@ -14,6 +15,7 @@
 #include "relaygate/log/log.hpp"
 #include "watch/failure_ledger.hpp"
 #include "watch/metrics_server.hpp"
+#include "watch/reverify_service.hpp"
 #include "watch/watch_daemon.hpp"
 
 namespace {
@@ -103,6 +105,20 @@ int main(int argc, char** argv) {
         }
         server = std::move(*s);
     }
+    std::unique_ptr<reverify_service> reverify;
+    if (o.reverify) {
+        auto s = reverify_service::start({.registry = o.registry,
+                                          .tick = std::chrono::seconds(o.reverify_tick),
+                                          .pending_alert = std::chrono::seconds(o.reverify_pending_alert)},
+                                         (*daemon)->stats(),
+                                         [d = daemon->get()](std::string json) { d->run_hook(std::move(json)); });
+        if (!s) {
+            log::error("- start_failed reason=registry error=" + log::quote(s.error()));
+            std::cerr << "relaygate-watch: " << s.error() << "\n";
+            return 1;
+        }
+        reverify = std::move(*s);
+    }
     struct sigaction sa {};
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
@@ -119,8 +135,10 @@ int main(int argc, char** argv) {
             return;
         }
         (*daemon)->apply_reload(fresh->options);
+        if (reverify) reverify->reload();
     });
     log::notice("- stop");
+    reverify.reset();  // before the daemon: its pass may still queue hook calls
     if (server) server->stop();
     return 0;
 }

@@ -184,9 +184,9 @@ void watch_daemon::on_alert(const alert& a) {
 }
 
 void watch_daemon::run_hook(std::string payload) {
-    if (options_.alert_hook.empty()) return;
     {
-        std::lock_guard lock(hook_mu_);
+        std::lock_guard lock(hook_mu_);  // also called from the re-verification thread
+        if (options_.alert_hook.empty()) return;
         if (hook_queue_.size() >= max_queued_hooks) {
             log::warning("- hook skipped=queue_full queued=" + std::to_string(hook_queue_.size()));
             metrics_.add("relaygate_watch_hook_runs_total", {{"result", "skipped"}});

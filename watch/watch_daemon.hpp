@@ -49,6 +49,8 @@ public:
     // SIGHUP: re-applies the alert hook, its timeout and the alert thresholds.
     void apply_reload(const watch_options& fresh);
     metrics& stats() { return metrics_; }
+    // Queues payload for the alert hook (thread-safe; also the re-verification events' path).
+    void run_hook(std::string payload);
 
 private:
     watch_daemon(watch_options options, egress::egress_store& store, async_query query, clock_fn clock,
@@ -64,7 +66,6 @@ private:
     void start_sweep_if_due(std::int64_t now);
     void collect_sweep();
     void requeue(const std::string& family);
-    void run_hook(std::string json);
     void publish_active();
 
     watch_options options_;

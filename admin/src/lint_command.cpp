@@ -1,15 +1,20 @@
-// lint_command.cpp: `relaygate-admin lint [--no-keys]` — validates what a
-// daemon would load, without touching a running one: the config (already
+// lint_command.cpp: `relaygate-admin lint [--no-keys] [--no-dns]` — validates
+// what a daemon would load, without touching a running one: the config (already
 // validated by main), every line of the admin file (all errors, not just the
-// first), the state file, and each held private key (readable, RSA of
-// min-rsa-bits..4096 bits or Ed25519). Exit 0 when clean, 2 otherwise.
+// first), the state file, each held private key (readable, RSA of
+// min-rsa-bits..4096 bits or Ed25519), and through DNS the operator's SPF record
+// that owners include: (spf-include-name), which must pass for every outbound IP.
+// Exit 0 when clean, 2 otherwise.
+#include <algorithm>
 #include <map>
 #include <ostream>
 
 #include "relaygate/admin/admin_command.hpp"
+#include "relaygate/dns/dns_resolver.hpp"
 #include "relaygate/registry/admin_file.hpp"
 #include "relaygate/registry/state_store.hpp"
 #include "relaygate/verify/dkim_verifier.hpp"
+#include "relaygate/verify/spf_verifier.hpp"
 
 namespace relaygate::admin {
 namespace {
@@ -66,12 +71,43 @@ std::size_t lint_keys(context& ctx, const registry::admin_file_result& admin) {
     return key_problems;
 }
 
+// The record owners include: must pass for every outbound IP, spares included.
+// Set by spf-include-name it is required; the default name (_spf.<operator-domain>)
+// may be absent (owners then use the ip4:/ip6: form). Returns the problems found.
+std::size_t lint_spf_include(context& ctx) {
+    const auto& o = ctx.opts;
+    const std::string name = o.spf_include();
+    if (name.empty()) {
+        ctx.out << "spf include: no operator-domain or spf-include-name, not checked\n";
+        return 0;
+    }
+    dns::resolver resolver(dns::resolver_options{.forwarders = o.dns_forwarders, .timeout = o.dns_timeout});
+    registry::spf_verifier spf(resolver);
+    auto results = spf.check_all(name, o.all_outbound_ips());
+    bool absent = std::all_of(results.begin(), results.end(),
+                              [](const auto& r) { return r.outcome == registry::spf_outcome::none; });
+    if (absent && o.spf_include_name.empty()) {
+        ctx.out << "spf include: " << name << ": not published (owners must list the IPs themselves)\n";
+        return 0;
+    }
+    std::size_t problems = 0;
+    for (const auto& r : results) {
+        if (r.outcome == registry::spf_outcome::pass) continue;
+        ctx.err << "spf include: " << name << ": " << r.ip << ": " << registry::to_string(r.outcome) << " (" << r.detail
+                << ")\n";
+        ++problems;
+    }
+    if (problems == 0) ctx.out << "spf include: " << name << ": pass for all " << results.size() << " outbound IPs\n";
+    return problems;
+}
+
 }  // namespace
 
 int run_lint(const std::vector<std::string>& args, context& ctx) {
     namespace po = boost::program_options;
     po::options_description desc("lint options");
-    desc.add_options()("no-keys", "do not read the held private keys");
+    desc.add_options()("no-keys", "do not read the held private keys")(
+        "no-dns", "do not check the operator's SPF include record through DNS");
     po::positional_options_description pos;
     po::variables_map vm;
     if (auto stop = parse_command_line(command_named("lint"), args, desc, pos, vm, ctx)) return *stop;
@@ -95,6 +131,7 @@ int run_lint(const std::vector<std::string>& args, context& ctx) {
 
     problems += lint_state_file(ctx, admin);
     if (!vm.count("no-keys") && admin.ok()) problems += lint_keys(ctx, admin);
+    if (!vm.count("no-dns")) problems += lint_spf_include(ctx);
     if (problems) {
         ctx.err << "lint: " << problems << " problem" << (problems == 1 ? "" : "s") << "\n";
         return exit_usage;

@@ -2,7 +2,10 @@
 // DNS records the domain owner must publish, the way Amazon SES and SendGrid
 // show them: the DKIM TXT at selector._domainkey.domain with p= derived from
 // the held private key, and an SPF TXT with an ip4:/ip6: mechanism for every
-// outbound IP (pool, designated, spares). --zone prints zone-file lines only.
+// outbound IP (pool, designated, spares). Besides, the forms that survive a
+// change of the relay's IPs or keys: SPF by include: of the operator's record
+// (spf-include-name) and DKIM by a CNAME to a name the operator hosts.
+// --zone prints zone-file lines only (--delegated: of those two forms).
 #include <ostream>
 
 #include "relaygate/admin/admin_command.hpp"
@@ -28,6 +31,52 @@ std::string spf_mechanisms(const std::vector<std::string>& ips) {
     return out;
 }
 
+// Where the operator hosts an owner's DKIM key in the CNAME form:
+// <selector>.<domain>.dkim.<first operator domain>; "" without an operator domain.
+std::string dkim_delegation_target(const registry::domain_entry& e, const registry::registry_options& o) {
+    if (o.operator_domains.empty()) return "";
+    return e.selector + "." + e.domain + ".dkim." + o.operator_domains.front();
+}
+
+// The include and CNAME forms, for the human-readable output.
+void print_delegated_forms(std::ostream& out, const registry::domain_entry& e, const std::string& dkim_name,
+                           const std::string& mechanisms, const registry::registry_options& o) {
+    const std::string include = o.spf_include();
+    const std::string target = dkim_delegation_target(e, o);
+    if (include.empty() || target.empty()) return;
+    out << "\nOr, so that a new outbound IP or a new key of this relay needs nothing from " << e.domain << ":\n"
+        << "1b. DKIM by CNAME (instead of 1)\n"
+        << "   Type:  CNAME\n"
+        << "   Name:  " << dkim_name << "\n"
+        << "   Value: " << target << "\n"
+        << "   (the relay publishes the TXT of 1. at " << target << ")\n"
+        << "2b. SPF by include (instead of 2)\n"
+        << "   Type:  TXT\n"
+        << "   Name:  " << e.domain << "\n"
+        << "   Value: v=spf1 include:" << include << " ~all\n"
+        << "   (the relay publishes " << include << " TXT \"v=spf1 " << mechanisms
+        << " -all\"; relaygate-admin lint checks it)\n";
+}
+
+// --zone --delegated: the owner's lines, then the operator's.
+int print_delegated_zone(std::ostream& out, std::ostream& err, const registry::domain_entry& e,
+                         const std::string& dkim_name, const std::string& dkim_value, const std::string& mechanisms,
+                         const registry::registry_options& o) {
+    const std::string include = o.spf_include();
+    const std::string target = dkim_delegation_target(e, o);
+    if (include.empty() || target.empty()) {
+        err << "relaygate-admin: --delegated needs operator-domain (and optionally spf-include-name)\n";
+        return exit_usage;
+    }
+    out << "; published by " << e.domain << "\n"
+        << dkim_name << ". IN CNAME " << target << ".\n"
+        << e.domain << ". IN TXT " << quoted_strings("v=spf1 include:" + include + " ~all") << "\n"
+        << "; published by the relay operator\n"
+        << target << ". IN TXT ( " << quoted_strings(dkim_value) << " )\n"
+        << include << ". IN TXT " << quoted_strings("v=spf1 " + mechanisms + " -all") << "\n";
+    return exit_ok;
+}
+
 }  // namespace
 
 int run_records(const std::vector<std::string>& args, context& ctx) {
@@ -35,6 +84,7 @@ int run_records(const std::vector<std::string>& args, context& ctx) {
     po::options_description desc("records options");
     std::string domain;
     desc.add_options()("zone", "print only zone-file lines (for pasting into a BIND-style zone)")(
+        "delegated", "with --zone: the include/CNAME forms, the owner's lines and the relay's")(
         "domain", po::value(&domain)->required(), "the registered domain");
     po::positional_options_description pos;
     pos.add("domain", 1);
@@ -56,6 +106,9 @@ int run_records(const std::vector<std::string>& args, context& ctx) {
     const std::string mechanisms = spf_mechanisms(ctx.opts.all_outbound_ips());
     const std::string spf_value = "v=spf1 " + mechanisms + " ~all";
 
+    if (vm.count("zone") && vm.count("delegated")) {
+        return print_delegated_zone(ctx.out, ctx.err, entry, dkim_name, dkim_value, mechanisms, ctx.opts);
+    }
     if (vm.count("zone")) {
         ctx.out << dkim_name << ". IN TXT ( " << quoted_strings(dkim_value) << " )\n"
                 << entry.domain << ". IN TXT " << quoted_strings(spf_value) << "\n";
@@ -79,8 +132,9 @@ int run_records(const std::vector<std::string>& args, context& ctx) {
             << "   Zone file:\n"
             << "   " << entry.domain << ". IN TXT " << quoted_strings(spf_value) << "\n"
             << "   If " << entry.domain << " already has a v=spf1 record, add \"" << mechanisms << "\" to it instead:\n"
-            << "   a domain may publish only one SPF record.\n"
-            << "\n3. DMARC (recommended, not required)\n"
+            << "   a domain may publish only one SPF record.\n";
+    print_delegated_forms(ctx.out, entry, dkim_name, mechanisms, ctx.opts);
+    ctx.out << "\n3. DMARC (recommended, not required)\n"
             << "   Type:  TXT\n"
             << "   Name:  _dmarc." << entry.domain << "\n"
             << "   Value: v=DMARC1; p=none   (tighten to quarantine/reject once reports look clean)\n"

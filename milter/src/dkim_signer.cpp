@@ -1,37 +1,137 @@
-// dkim_signer.cpp: libopendkim signing and the per-snapshot key cache (see dkim_signer.hpp).
+// dkim_signer.cpp: keys parsed once per snapshot, and the per-message signing
+// step on OpenSSL 3's EVP API (see dkim_signer.hpp). The signature header is
+// built as RFC 6376 §3.5/§3.7 say: body hash over the canonical body, then one
+// SHA-256 over the canonical selected headers and the DKIM-Signature header
+// with an empty b=; RSA signs that digest with PKCS#1 v1.5, Ed25519 signs the
+// 32 digest bytes with PureEdDSA (RFC 8463).
 #include "relaygate/milter/dkim_signer.hpp"
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <sys/stat.h>
 
+#include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 #include <stdexcept>
 
-// dkim.h uses C99 _Bool, which C++ does not have (postfix-tech.md §4).
-#define _Bool bool
-#include <opendkim/dkim.h>
-#undef _Bool
-
 namespace relaygate::milter {
-namespace {
 
 constexpr std::size_t max_key_file = 64 * 1024;
+constexpr unsigned min_rsa_bits = 1024;  // libopendkim's floor for signing, kept
 
-expected<registry::key_algorithm, std::string> key_type(const std::string& pem, const std::string& path) {
-    BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
-    EVP_PKEY* key = bio ? PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr) : nullptr;
-    BIO_free(bio);
-    if (key == nullptr) return unexpected(path + ": not a PEM private key");
-    int id = EVP_PKEY_base_id(key);
-    EVP_PKEY_free(key);
-    if (id == EVP_PKEY_RSA) return registry::key_algorithm::rsa;
-    if (id == EVP_PKEY_ED25519) return registry::key_algorithm::ed25519;
-    return unexpected(path + ": key is neither RSA nor Ed25519");
+namespace {
+
+// SHA-256, fetched once for the process: per-message code never fetches.
+const EVP_MD* sha256() {
+    static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    return md;
+}
+
+std::string openssl_error(const char* what) {
+    char buf[256] = "";
+    unsigned long e = ERR_get_error();
+    if (e != 0) ERR_error_string_n(e, buf, sizeof buf);
+    ERR_clear_error();
+    return std::string(what) + (buf[0] ? std::string(": ") + buf : std::string());
+}
+
+std::string base64(const unsigned char* data, std::size_t len) {
+    std::string out(4 * ((len + 2) / 3) + 1, '\0');
+    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(len));
+    out.resize(static_cast<std::size_t>(n));
+    return out;
 }
 
 }  // namespace
+
+// A parsed private key and a signing context prepared from it. sign() only
+// duplicates that context, so it is safe from many threads at once.
+class private_key {
+public:
+    ~private_key() {
+        EVP_PKEY_CTX_free(rsa_template_);
+        EVP_MD_CTX_free(ed_template_);
+        EVP_PKEY_free(pkey_);
+    }
+    private_key(const private_key&) = delete;
+    private_key& operator=(const private_key&) = delete;
+
+    static expected<std::shared_ptr<const private_key>, std::string> parse(const std::string& pem,
+                                                                           const std::string& path);
+    registry::key_algorithm algorithm() const { return algorithm_; }
+
+    // Signs the SHA-256 digest of the canonical headers; returns the signature bytes.
+    expected<std::string, std::string> sign(const unsigned char (&digest)[32]) const;
+
+private:
+    private_key() = default;
+    EVP_PKEY* pkey_ = nullptr;
+    EVP_PKEY_CTX* rsa_template_ = nullptr;  // sign_init'ed, PKCS#1 padding, SHA-256
+    EVP_MD_CTX* ed_template_ = nullptr;     // DigestSignInit'ed for PureEdDSA
+    registry::key_algorithm algorithm_ = registry::key_algorithm::rsa;
+};
+
+expected<std::shared_ptr<const private_key>, std::string> private_key::parse(const std::string& pem,
+                                                                             const std::string& path) {
+    std::shared_ptr<private_key> k(new private_key());
+    BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+    k->pkey_ = bio ? PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr) : nullptr;
+    BIO_free(bio);
+    ERR_clear_error();
+    if (k->pkey_ == nullptr) return unexpected(path + ": not a PEM private key");
+    switch (EVP_PKEY_get_base_id(k->pkey_)) {
+        case EVP_PKEY_RSA: {
+            if (EVP_PKEY_get_bits(k->pkey_) < static_cast<int>(min_rsa_bits)) {
+                return unexpected(path + ": RSA key of " + std::to_string(EVP_PKEY_get_bits(k->pkey_)) +
+                                  " bits; at least " + std::to_string(min_rsa_bits) + " are needed");
+            }
+            k->rsa_template_ = EVP_PKEY_CTX_new_from_pkey(nullptr, k->pkey_, nullptr);
+            if (k->rsa_template_ == nullptr || EVP_PKEY_sign_init(k->rsa_template_) <= 0 ||
+                EVP_PKEY_CTX_set_rsa_padding(k->rsa_template_, RSA_PKCS1_PADDING) <= 0 ||
+                EVP_PKEY_CTX_set_signature_md(k->rsa_template_, sha256()) <= 0) {
+                return unexpected(openssl_error((path + ": cannot prepare RSA signing").c_str()));
+            }
+            k->algorithm_ = registry::key_algorithm::rsa;
+            break;
+        }
+        case EVP_PKEY_ED25519:
+            k->ed_template_ = EVP_MD_CTX_new();
+            if (k->ed_template_ == nullptr ||
+                EVP_DigestSignInit_ex(k->ed_template_, nullptr, nullptr, nullptr, nullptr, k->pkey_, nullptr) <= 0) {
+                return unexpected(openssl_error((path + ": cannot prepare Ed25519 signing").c_str()));
+            }
+            k->algorithm_ = registry::key_algorithm::ed25519;
+            break;
+        default:
+            return unexpected(path + ": key is neither RSA nor Ed25519");
+    }
+    return std::shared_ptr<const private_key>(std::move(k));
+}
+
+expected<std::string, std::string> private_key::sign(const unsigned char (&digest)[32]) const {
+    std::string out(static_cast<std::size_t>(EVP_PKEY_get_size(pkey_)), '\0');
+    std::size_t len = out.size();
+    auto* bytes = reinterpret_cast<unsigned char*>(out.data());
+    if (rsa_template_ != nullptr) {
+        EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_dup(rsa_template_);
+        int ok = ctx != nullptr ? EVP_PKEY_sign(ctx, bytes, &len, digest, sizeof digest) : 0;
+        EVP_PKEY_CTX_free(ctx);
+        if (ok <= 0) return unexpected(openssl_error("RSA signing failed"));
+    } else {
+        EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+        int ok = ctx != nullptr && EVP_MD_CTX_copy_ex(ctx, ed_template_) > 0
+                     ? EVP_DigestSign(ctx, bytes, &len, digest, sizeof digest)
+                     : 0;
+        EVP_MD_CTX_free(ctx);
+        if (ok <= 0) return unexpected(openssl_error("Ed25519 signing failed"));
+    }
+    out.resize(len);
+    return out;
+}
 
 expected<signing_key, std::string> load_signing_key(std::string domain, std::string selector, const std::string& path) {
     std::ifstream f(path, std::ios::binary);
@@ -40,68 +140,129 @@ expected<signing_key, std::string> load_signing_key(std::string domain, std::str
     f.read(pem.data(), static_cast<std::streamsize>(pem.size()));
     pem.resize(static_cast<std::size_t>(f.gcount()));
     if (pem.size() > max_key_file) return unexpected(path + ": larger than 64 KiB, not a key");
-    auto alg = key_type(pem, path);
-    if (!alg) return unexpected(alg.error());
-    return signing_key{std::move(domain), std::move(selector), std::move(pem), *alg};
+    auto key = private_key::parse(pem, path);
+    OPENSSL_cleanse(pem.data(), pem.size());
+    if (!key) return unexpected(key.error());
+    auto alg = (*key)->algorithm();
+    return signing_key{std::move(domain), std::move(selector), alg, std::move(*key)};
 }
 
-signing_session::~signing_session() { dkim_free(handle_); }
+signing_session::signing_session(std::shared_ptr<const signing_key> key, const signing_options& opts)
+    : key_(std::move(key)), opts_(opts), body_canon_(opts.body), body_hash_(EVP_MD_CTX_new()) {
+    if (body_hash_ == nullptr || EVP_DigestInit_ex2(body_hash_, sha256(), nullptr) <= 0) {
+        EVP_MD_CTX_free(body_hash_);
+        throw std::runtime_error("cannot start a SHA-256 digest");  // only when out of memory
+    }
+}
+
+signing_session::~signing_session() { EVP_MD_CTX_free(body_hash_); }
 
 bool signing_session::header(std::string_view name, std::string_view value) {
-    std::string line;
-    line.reserve(name.size() + value.size() + 2);
-    line.append(name).append(": ").append(value);
-    if (dkim_header(handle_, reinterpret_cast<u_char*>(line.data()), line.size()) != DKIM_STAT_OK) failed_ = true;
-    return !failed_;
+    headers_.emplace_back(name, value);
+    return true;
 }
 
 bool signing_session::end_of_headers() {
-    if (dkim_eoh(handle_) != DKIM_STAT_OK) failed_ = true;
-    return !failed_;
+    header_selection sel = select_headers(headers_);
+    for (std::size_t i : sel.order)
+        canonical_header(opts_.header, headers_[i].first, headers_[i].second, canonical_headers_);
+    h_tag_ = std::move(sel.h_tag);
+    headers_.clear();
+    headers_.shrink_to_fit();
+    return true;
 }
 
 bool signing_session::body(std::string_view chunk) {
-    std::string copy(chunk);  // dkim_body takes a non-const pointer
-    if (dkim_body(handle_, reinterpret_cast<u_char*>(copy.data()), copy.size()) != DKIM_STAT_OK) failed_ = true;
+    scratch_.clear();
+    body_canon_.feed(chunk, scratch_);
+    if (EVP_DigestUpdate(body_hash_, scratch_.data(), scratch_.size()) <= 0) failed_ = true;
     return !failed_;
 }
 
+namespace {
+
+// "h=From:To:..." folded after a colon so no line passes ~78 columns.
+std::string folded_h_tag(const std::string& names) {
+    std::string out = "h=";
+    std::size_t column = 3;  // after the tab
+    std::size_t start = 0;
+    while (start <= names.size()) {
+        std::size_t colon = names.find(':', start);
+        std::size_t end = colon == std::string::npos ? names.size() : colon + 1;
+        std::string_view part(names.data() + start, end - start);
+        if (column + part.size() > 76 && column > 3) {
+            out += "\n\t";
+            column = 1;
+        }
+        out += part;
+        column += part.size();
+        if (colon == std::string::npos) break;
+        start = end;
+    }
+    return out;
+}
+
+}  // namespace
+
 expected<std::string, std::string> signing_session::finish() {
-    auto error = [this](const char* what) {
-        const char* e = dkim_geterror(handle_);
-        return unexpected(std::string(what) + (e ? std::string(": ") + e : std::string()));
-    };
-    if (failed_) return error("libopendkim refused the message");
-    if (dkim_eom(handle_, nullptr) != DKIM_STAT_OK) return error("dkim_eom failed");
-    std::string buf(8192, '\0');
-    if (dkim_getsighdr(handle_, reinterpret_cast<u_char*>(buf.data()), buf.size(), std::strlen(DKIM_SIGNHEADER) + 2) !=
-        DKIM_STAT_OK) {
-        return error("dkim_getsighdr failed");
+    if (failed_) return unexpected(std::string("hashing the body failed"));
+    scratch_.clear();
+    body_canon_.finish(scratch_);
+    unsigned char bh[EVP_MAX_MD_SIZE];
+    unsigned int bh_len = 0;
+    if (EVP_DigestUpdate(body_hash_, scratch_.data(), scratch_.size()) <= 0 ||
+        EVP_DigestFinal_ex(body_hash_, bh, &bh_len) <= 0) {
+        return unexpected(openssl_error("body hash failed"));
     }
-    buf.resize(std::strlen(buf.c_str()));
-    return buf;
-}
-
-dkim_signer::dkim_signer() : lib_(dkim_init(nullptr, nullptr)) {
-    if (lib_ == nullptr) throw std::runtime_error("dkim_init failed");
-    // Sign what RFC 6376 says should be signed, oversign From so no second From can be added
-    // later, and accept bare-LF line ends from the MTA.
-    const char* oversign[] = {"From", nullptr};
-    unsigned int flags = DKIM_LIBFLAGS_FIXCRLF;
-    if (dkim_options(lib_, DKIM_OP_SETOPT, DKIM_OPTS_SIGNHDRS, dkim_should_signhdrs, sizeof(u_char**)) !=
-            DKIM_STAT_OK ||
-        dkim_options(lib_, DKIM_OP_SETOPT, DKIM_OPTS_OVERSIGNHDRS, oversign, sizeof(char**)) != DKIM_STAT_OK ||
-        dkim_options(lib_, DKIM_OP_SETOPT, DKIM_OPTS_FLAGS, &flags, sizeof flags) != DKIM_STAT_OK) {
-        dkim_close(lib_);
-        throw std::runtime_error("dkim_options failed");
+    const bool ed = key_->algorithm == registry::key_algorithm::ed25519;
+    const auto now = opts_.fixed_time != 0
+                         ? opts_.fixed_time
+                         : static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                                          std::chrono::system_clock::now().time_since_epoch())
+                                                          .count());
+    std::string value = "v=1; a=" + std::string(ed ? "ed25519-sha256" : "rsa-sha256") +
+                        "; c=" + std::string(to_string(opts_.header)) + "/" + std::string(to_string(opts_.body)) +
+                        "; d=" + key_->domain + "; s=" + key_->selector + ";\n\tt=" + std::to_string(now) +
+                        "; bh=" + base64(bh, bh_len) + ";\n\t" + folded_h_tag(h_tag_) + ";\n\tb=";
+    // The signature covers itself with b= empty, canonicalized like any header, without its CRLF.
+    std::string signed_text = std::move(canonical_headers_);
+    canonical_header(opts_.header, "DKIM-Signature", value, signed_text);
+    signed_text.resize(signed_text.size() - 2);
+    unsigned char digest[32];
+    unsigned int digest_len = 0;
+    if (EVP_DigestInit_ex2(body_hash_, sha256(), nullptr) <= 0 ||
+        EVP_DigestUpdate(body_hash_, signed_text.data(), signed_text.size()) <= 0 ||
+        EVP_DigestFinal_ex(body_hash_, digest, &digest_len) <= 0) {
+        return unexpected(openssl_error("header hash failed"));
     }
+    auto sig = key_->key->sign(digest);
+    if (!sig) return unexpected(sig.error());
+    std::string b = base64(reinterpret_cast<const unsigned char*>(sig->data()), sig->size());
+    for (std::size_t at = 0; at < b.size(); at += 72) {
+        if (at > 0) value += "\n\t";
+        value.append(b, at, 72);
+    }
+    return value;
 }
 
-dkim_signer::~dkim_signer() { dkim_close(lib_); }
+struct dkim_signer::key_file {
+    struct stat st {};
+    std::shared_ptr<const signing_key> key;  // domain/selector of the first entry that used it
+};
 
-void dkim_signer::set_fixed_time(std::uint64_t t) {
-    dkim_options(lib_, DKIM_OP_SETOPT, DKIM_OPTS_FIXEDTIME, &t, sizeof t);
+namespace {
+
+bool same_file(const struct stat& a, const struct stat& b) {
+    return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size &&
+           a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec;
 }
+
+std::string entry_error(const registry::domain_entry& e, const std::string& why) {
+    std::string where = e.source_file ? *e.source_file + ":" + std::to_string(e.source_line) + ": " : "";
+    return where + "key: " + why;
+}
+
+}  // namespace
 
 expected<bool, std::string> dkim_signer::add_operator_key(std::string domain, std::string selector,
                                                           const std::string& path) {
@@ -109,6 +270,47 @@ expected<bool, std::string> dkim_signer::add_operator_key(std::string domain, st
     if (!key) return unexpected(key.error());
     std::lock_guard lock(mutex_);
     operator_keys_[std::move(domain)] = std::make_shared<const signing_key>(std::move(*key));
+    return true;
+}
+
+expected<bool, std::string> dkim_signer::prepare(const std::shared_ptr<const registry::domain_registry>& snapshot) {
+    std::lock_guard one_at_a_time(prepare_mutex_);
+    std::shared_ptr<const std::map<std::string, key_file>> previous;
+    {
+        std::lock_guard lock(mutex_);
+        previous = files_;
+    }
+    auto files = std::make_shared<std::map<std::string, key_file>>();
+    auto keys = std::make_shared<key_set>();
+    for (const auto& e : snapshot->entries()) {
+        if (snapshot->status_of(e.domain).state != registry::verification_state::verified) continue;  // never signs
+        auto found = files->find(e.key_path);
+        if (found == files->end()) {
+            key_file kf;
+            if (::stat(e.key_path.c_str(), &kf.st) != 0) {
+                return unexpected(entry_error(e, e.key_path + ": cannot open: " + std::strerror(errno)));
+            }
+            const key_file* old = nullptr;
+            if (previous) {
+                if (auto it = previous->find(e.key_path); it != previous->end()) old = &it->second;
+            }
+            if (old != nullptr && same_file(old->st, kf.st)) {
+                kf.key = old->key;  // unchanged since the last snapshot: not parsed again
+            } else {
+                auto parsed = load_signing_key(e.domain, e.selector, e.key_path);
+                if (!parsed) return unexpected(entry_error(e, parsed.error()));
+                kf.key = std::make_shared<const signing_key>(std::move(*parsed));
+            }
+            found = files->emplace(e.key_path, std::move(kf)).first;
+        }
+        const auto& parsed = *found->second.key;
+        keys->emplace(e.domain, std::make_shared<const signing_key>(
+                                    signing_key{e.domain, e.selector, parsed.algorithm, parsed.key}));
+    }
+    std::lock_guard lock(mutex_);
+    std::erase_if(sets_, [](const auto& s) { return s.first.expired(); });
+    sets_.emplace_back(snapshot, std::move(keys));
+    files_ = std::move(files);
     return true;
 }
 
@@ -124,37 +326,16 @@ expected<std::shared_ptr<const signing_key>, std::string> dkim_signer::key_for(
         }
         return unexpected(std::string("no DKIM key configured for operator domain ") + domain);
     }
-    if (snapshot != cached_snapshot_) {  // a new snapshot may carry new keys: start afresh
-        cache_.clear();
-        cached_snapshot_ = snapshot;
+    for (const auto& [weak, keys] : sets_) {
+        if (weak.owner_before(snapshot) || snapshot.owner_before(weak)) continue;  // another snapshot
+        if (auto it = keys->find(domain); it != keys->end()) return it->second;
+        return unexpected("no key for " + domain + ": not a verified domain of this registry snapshot");
     }
-    if (auto it = cache_.find(domain); it != cache_.end()) return it->second;
-    const auto* entry = snapshot ? snapshot->find(domain) : nullptr;
-    expected<std::shared_ptr<const signing_key>, std::string> result =
-        unexpected(std::string("domain ") + domain + " is not registered");
-    if (entry != nullptr) {
-        auto key = load_signing_key(entry->domain, entry->selector, entry->key_path);
-        if (key) {
-            result = std::make_shared<const signing_key>(std::move(*key));
-        } else {
-            result = unexpected(key.error());
-        }
-    }
-    cache_.emplace(domain, result);
-    return result;
+    return unexpected(std::string("the keys of this registry snapshot were not prepared"));
 }
 
-expected<std::unique_ptr<signing_session>, std::string> dkim_signer::start(const signing_key& key,
-                                                                           const std::string& job_id) {
-    DKIM_STAT st = DKIM_STAT_OK;
-    int alg = key.algorithm == registry::key_algorithm::ed25519 ? DKIM_SIGN_ED25519SHA256 : DKIM_SIGN_RSASHA256;
-    DKIM* d = dkim_sign(lib_, reinterpret_cast<const u_char*>(job_id.empty() ? "-" : job_id.c_str()), nullptr,
-                        reinterpret_cast<dkim_sigkey_t>(const_cast<char*>(key.pem.c_str())),
-                        reinterpret_cast<const u_char*>(key.selector.c_str()),
-                        reinterpret_cast<const u_char*>(key.domain.c_str()), DKIM_CANON_RELAXED, DKIM_CANON_RELAXED,
-                        alg, -1, &st);
-    if (d == nullptr) return unexpected(std::string("dkim_sign failed: ") + dkim_getresultstr(st));
-    return std::unique_ptr<signing_session>(new signing_session(d));
+std::unique_ptr<signing_session> dkim_signer::start(std::shared_ptr<const signing_key> key) const {
+    return std::make_unique<signing_session>(std::move(key), options_);
 }
 
 }  // namespace relaygate::milter

@@ -15,7 +15,7 @@ std::uint64_t hash_of(std::string_view s) { return std::hash<std::string_view>{}
 }  // namespace
 
 domain_registry::domain_registry(std::vector<domain_entry> entries,
-                                 std::unordered_map<std::string, verification_status> states,
+                                 const std::unordered_map<std::string, verification_status>& states,
                                  std::vector<std::string> operator_domains)
     : entries_(std::move(entries)), operator_domains_(std::move(operator_domains)) {
     // Loaders reject duplicates with a file/line message; reaching here with one is a bug.

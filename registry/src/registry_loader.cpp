@@ -74,6 +74,7 @@ struct registry_reloader::impl {
     registry_options opts;
     registry_handle& handle;
     std::chrono::milliseconds poll;
+    prepare_hook prepare;
     std::mutex reload_mutex;                // one reload at a time (thread and reload_now callers)
     file_signature admin_sig, state_sig;    // of the files as last loaded
     bool seen_change = false;               // a change was seen at the previous poll...
@@ -84,7 +85,8 @@ struct registry_reloader::impl {
     int wake[2] = {-1, -1};
     std::thread thread;
 
-    impl(registry_options o, registry_handle& h, std::chrono::milliseconds p) : opts(std::move(o)), handle(h), poll(p) {
+    impl(registry_options o, registry_handle& h, std::chrono::milliseconds p, prepare_hook pre)
+        : opts(std::move(o)), handle(h), poll(p), prepare(std::move(pre)) {
         admin_sig = signature_of(opts.admin_file);
         state_sig = signature_of(opts.state_file);
         if (::pipe2(wake, O_CLOEXEC | O_NONBLOCK) != 0) throw std::runtime_error("registry_reloader: pipe2 failed");
@@ -103,6 +105,9 @@ struct registry_reloader::impl {
         expected<std::shared_ptr<const domain_registry>, std::string> snapshot = unexpected(std::string());
         try {
             snapshot = load_snapshot(opts);
+            if (snapshot && prepare) {
+                if (auto ok = prepare(*snapshot); !ok) snapshot = unexpected(ok.error());
+            }
         } catch (const std::exception& e) {  // e.g. bad_alloc: keep serving the old snapshot
             snapshot = unexpected(std::string("exception: ") + e.what());
         }
@@ -159,8 +164,9 @@ struct registry_reloader::impl {
     }
 };
 
-registry_reloader::registry_reloader(registry_options opts, registry_handle& handle, std::chrono::milliseconds poll)
-    : impl_(std::make_unique<impl>(std::move(opts), handle, poll)) {
+registry_reloader::registry_reloader(registry_options opts, registry_handle& handle, std::chrono::milliseconds poll,
+                                     prepare_hook prepare)
+    : impl_(std::make_unique<impl>(std::move(opts), handle, poll, std::move(prepare))) {
     impl_->thread = std::thread([this] { impl_->run(); });
 }
 

@@ -92,6 +92,11 @@ std::vector<std::string> registry_options::all_outbound_ips() const {
     return all;
 }
 
+std::string registry_options::spf_include() const {
+    if (!spf_include_name.empty()) return spf_include_name;
+    return operator_domains.empty() ? std::string() : "_spf." + operator_domains.front();
+}
+
 void add_registry_options(po::options_description& desc, registry_options& opts) {
     using detail::bounded_value;
     using detail::duration_value;
@@ -131,7 +136,9 @@ void add_registry_options(po::options_description& desc, registry_options& opts)
          po::value<bounded_value<1024, 4096>>()
              ->default_value(bounded_value<1024, 4096>{o.min_rsa_bits}, std::to_string(o.min_rsa_bits))
              ->notifier([&o](const bounded_value<1024, 4096>& v) { o.min_rsa_bits = v.value; }),
-         "shortest DKIM RSA key accepted (1024..4096)");
+         "shortest DKIM RSA key accepted (1024..4096)")  //
+        ("spf-include-name", po::value<std::string>(&o.spf_include_name),
+         "name of the operator's SPF record owners include: (default _spf.<first operator-domain>)");
 }
 
 namespace {
@@ -195,6 +202,19 @@ std::optional<bad_value> check(registry_options& opts) {
         auto normal = normalise_domain(domain);
         if (!normal) return bad_value{"operator-domain", domain, normal.error()};
         domain = std::move(*normal);
+    }
+    if (auto& n = opts.spf_include_name; !n.empty()) {  // "_spf.…": a DNS name, not a host name (LDH)
+        std::transform(n.begin(), n.end(), n.begin(), [](unsigned char c) { return std::tolower(c); });
+        if (n.ends_with('.')) n.pop_back();
+        bool ok = !n.empty() && n.size() <= 253 && n.find('.') != n.npos && n.find("..") == n.npos &&
+                  n.front() != '.' && n.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_.") == n.npos;
+        for (std::size_t from = 0, dot = 0; ok && from < n.size(); from = dot + 1) {
+            dot = std::min(n.find('.', from), n.size());
+            ok = dot - from <= 63;
+        }
+        if (!ok) {
+            return bad_value{"spf-include-name", n, "not a DNS name of letters, digits, '-', '_' and dots"};
+        }
     }
     if (opts.admin_file.empty()) return bad_value{"admin-file", "", "must not be empty"};
     if (opts.state_file.empty()) return bad_value{"state-file", "", "must not be empty"};

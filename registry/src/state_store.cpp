@@ -61,6 +61,7 @@ std::string encode_state(const state_map& states) {
         if (st.last_checked) out += ",\"last_checked\":" + std::to_string(st.last_checked);
         if (st.verified_since) out += ",\"verified_since\":" + std::to_string(st.verified_since);
         if (st.failing_since) out += ",\"failing_since\":" + std::to_string(st.failing_since);
+        if (st.pending_since) out += ",\"pending_since\":" + std::to_string(st.pending_since);
         out += "}";
     }
     out += "\n}}\n";
@@ -179,6 +180,7 @@ private:
         if (key_ == "last_checked") current().last_checked = v;
         if (key_ == "verified_since") current().verified_since = v;
         if (key_ == "failing_since") current().failing_since = v;
+        if (key_ == "pending_since") current().pending_since = v;
         return true;
     }
     // A scalar where only known keys are allowed: skipped at depth 1 and 3, refused elsewhere.

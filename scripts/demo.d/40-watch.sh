@@ -55,7 +55,7 @@ grep -m1 "msft-out/smtp.*status=deferred" "$D/maillog" | cut -c1-230
 echo "   ... $(grep -c 'status=deferred' "$D/maillog") deferred, $(grep -c 'status=bounced' "$D/maillog" || true) bounced"
 
 say "relaygate-watch starts: DNSBL sweep + log monitoring"
-"$build/watch/relaygate-watch" --maillog "$D/maillog" --state-dir "$W/watch" --postfix-config-dir "$D/etc" \
+"$build/watch/relaygate-watch" --reverify off --maillog "$D/maillog" --state-dir "$W/watch" --postfix-config-dir "$D/etc" \
   --egress-state-file "$W/egress.json" \
   --transport postfix/msft-out=msft-out,microsoft,127.0.0.2 --transport postfix/msft-spare=msft-spare,microsoft,127.0.0.3 \
   --failover microsoft=msft-out,msft-spare,127.0.0.2 --dnsbl-ip 127.0.0.2 --dnsbl-ip 127.0.0.3 \

@@ -200,6 +200,31 @@ TEST(milter_signals, a_reload_changes_the_verdict_for_new_mail_only) {
     EXPECT_NE(r.output.find("PASS reload"), std::string::npos) << r.output;
 }
 
+// Signing keys are parsed when a snapshot loads: a broken key of a verified
+// domain fails that reload (old snapshot and keys kept, mail still signed) and
+// stops a start, instead of a 451 for every message of the domain.
+TEST(milter_signals, a_broken_signing_key_fails_the_reload_and_mail_stays_signed) {
+    milter_process m({}, "milter-badkey");
+    auto text = admin_file_text();
+    ASSERT_NE(text.find("rsa-s1.pem"), std::string::npos);
+    text.replace(text.find("rsa-s1.pem"), 10, "broken.pem");
+    harness::write_file(m.dir() / "domains.conf.new", text);
+    std::filesystem::rename(m.dir() / "domains.conf.new", m.dir() / "domains.conf");
+    ASSERT_EQ(::kill(m.process().pid(), SIGHUP), 0);
+    ASSERT_TRUE(harness::wait_until([&] { return m.log().find("registry_reload_failed") != std::string::npos; }, 10s))
+        << m.log();
+    EXPECT_NE(m.log().find("broken.pem: not a PEM private key"), std::string::npos) << m.log();
+    auto r = m.miltertest("message.lua", {"QID=KEPTKEY", "FROM=x@verified.example", "EXPECT=accept", "SIGNED=yes"});
+    EXPECT_EQ(r.exit_code, 0) << r.output << m.log();
+
+    auto restart = harness::run_command({milter_binary, "--config", (m.dir() / "milter.conf").string(), "--socket",
+                                         "unix:" + (m.dir() / "second.sock").string()},
+                                        10s);
+    EXPECT_EQ(restart.exit_code, 1) << restart.output;
+    EXPECT_NE(restart.output.find("start_failed reason=registry"), std::string::npos) << restart.output;
+    EXPECT_NE(restart.output.find("broken.pem: not a PEM private key"), std::string::npos) << restart.output;
+}
+
 TEST(milter_modes, tag_mode_accepts_and_adds_the_verdict_header) {
     milter_process m({"--mode", "tag"}, "milter-tag");  // the command line overrides the config file
     auto r = m.miltertest("message.lua", {"QID=TAGGED", "FROM=x@unknown.example", "EXPECT=accept", "SIGNED=no",

@@ -1,6 +1,6 @@
 // registry_loader: load_snapshot builds the whole registry; the reloader
 // publishes on request and on file change, keeps the old snapshot when a reload
-// fails, and readers stay safe while snapshots are swapped under them.
+// (or its prepare hook) fails, and readers stay safe while snapshots are swapped under them.
 #include "relaygate/registry/registry_loader.hpp"
 
 #include <gtest/gtest.h>
@@ -109,6 +109,26 @@ TEST_F(registry_loader_files, reload_with_a_broken_file_keeps_the_old_snapshot) 
     EXPECT_TRUE(reloader.reload_now());
     EXPECT_EQ(handle.current()->size(), 5u);
     EXPECT_EQ(reloader.generation(), 1u);
+}
+
+TEST_F(registry_loader_files, a_failing_prepare_hook_fails_the_reload_and_keeps_the_old_snapshot) {
+    write_admin(domains(2));
+    registry_handle handle(*load_snapshot(opts));
+    std::shared_ptr<const domain_registry> prepared;  // what the hook saw last
+    auto hook = [&](const std::shared_ptr<const domain_registry>& s) -> expected<bool, std::string> {
+        if (s->size() == 3) return unexpected(std::string("domains.conf:3: key: bad"));
+        prepared = s;
+        return true;
+    };
+    registry_reloader reloader(opts, handle, std::chrono::hours(1), hook);
+    write_admin(domains(3));
+    EXPECT_FALSE(reloader.reload_now());
+    EXPECT_EQ(handle.current()->size(), 2u) << "the hook's error is a failed reload";
+    EXPECT_EQ(prepared, nullptr);
+    write_admin(domains(4));
+    EXPECT_TRUE(reloader.reload_now());
+    EXPECT_EQ(handle.current()->size(), 4u);
+    EXPECT_EQ(prepared, handle.current()) << "the hook ran on the snapshot that was then published";
 }
 
 TEST_F(registry_loader_files, request_reload_publishes_from_the_thread) {

@@ -53,7 +53,8 @@ TEST_F(registry_options_file, reads_every_key) {
         "dns-timeout-ms = 1500\n"
         "reverify-interval = 30m\n"
         "grace-period = 2d\n"
-        "min-rsa-bits = 2048\n");
+        "min-rsa-bits = 2048\n"
+        "spf-include-name = _SPF.Relay.Example.NET.\n");
     ASSERT_TRUE(r) << r.error();
     EXPECT_EQ(opts.admin_file, "/srv/domains.conf");
     EXPECT_EQ(opts.state_file, "/srv/state.json");
@@ -66,6 +67,7 @@ TEST_F(registry_options_file, reads_every_key) {
     EXPECT_EQ(opts.reverify_interval, std::chrono::seconds(1800));
     EXPECT_EQ(opts.grace_period, std::chrono::seconds(2 * 86400));
     EXPECT_EQ(opts.min_rsa_bits, 2048u);
+    EXPECT_EQ(opts.spf_include(), "_spf.relay.example.net");
 }
 
 TEST_F(registry_options_file, defaults_apply_when_keys_are_absent) {
@@ -76,6 +78,13 @@ TEST_F(registry_options_file, defaults_apply_when_keys_are_absent) {
     EXPECT_EQ(opts.grace_period, std::chrono::seconds(86400));
     EXPECT_EQ(opts.dns_timeout, std::chrono::milliseconds(5000));
     EXPECT_EQ(opts.min_rsa_bits, 1024u);
+    EXPECT_EQ(opts.spf_include(), "") << "no operator domain: no include form";
+}
+
+TEST_F(registry_options_file, spf_include_name_defaults_to_spf_under_the_first_operator_domain) {
+    auto r = parse("outbound-ip = 192.0.2.1\noperator-domain = relay.example.net, other.example\n");
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(opts.spf_include(), "_spf.relay.example.net");
 }
 
 struct bad_config {
@@ -112,6 +121,8 @@ INSTANTIATE_TEST_SUITE_P(
         bad_config{"bad_operator_domain", ip + "operator-domain = a..b\n", "2: key 'operator-domain'", "empty label"},
         bad_config{"state_is_admin_file", ip + "admin-file = /x\nstate-file = /x\n", "3: key 'state-file'",
                    "must differ"},
+        bad_config{"bad_spf_include_name", ip + "spf-include-name = _spf..example\n", "2: key 'spf-include-name'",
+                   "not a DNS name"},
         bad_config{"unknown_section_key", ip + "[milter]\nsocket = x\n", "3: key 'milter.socket'", "unknown key"}),
     [](const auto& info) { return std::string(info.param.name); });
 

@@ -21,7 +21,8 @@ state_map sample() {
                                   .reason_code = "dkim_no_record",
                                   .reason_text = "no DKIM key at s1._domainkey.xn--bcher-kva.example \"quoted\"\n",
                                   .last_checked = 1700000100,
-                                  .failing_since = 1699000000};
+                                  .failing_since = 1699000000,
+                                  .pending_since = 1698000000};
     m["pending.example"] = {};
     return m;
 }
@@ -34,6 +35,7 @@ void expect_same(const verification_status& a, const verification_status& b) {
     EXPECT_EQ(a.last_checked, b.last_checked);
     EXPECT_EQ(a.verified_since, b.verified_since);
     EXPECT_EQ(a.failing_since, b.failing_since);
+    EXPECT_EQ(a.pending_since, b.pending_since);
 }
 
 TEST(state_store, encode_then_parse_gives_back_every_field) {

@@ -63,6 +63,7 @@ TEST(watch_daemon, alert_hook_flip_requeue_metrics_ledger_and_restart) {
 
     const auto port = harness::free_port();
     std::vector<std::string> argv = {watch_bin,
+                                     "--reverify=off",
                                      "--maillog=" + log.string(),
                                      "--state-dir=" + state.string(),
                                      "--egress-state-file=" + (dir / "egress.json").string(),
@@ -157,7 +158,7 @@ TEST(watch_daemon, alert_hook_flip_requeue_metrics_ledger_and_restart) {
 
     // Restart: resumes at the saved position, nothing counted twice.
     const auto again =
-        harness::run_command({watch_bin, "--maillog=" + log.string(), "--state-dir=" + state.string(),
+        harness::run_command({watch_bin, "--reverify=off", "--maillog=" + log.string(), "--state-dir=" + state.string(),
                               "--egress-state-file=" + (dir / "egress.json").string(), "--metrics-listen", "",
                               "--log-sink=stderr", "--exit-at-eof", "--long-deferred=5"},
                              30s);

@@ -64,7 +64,7 @@ TEST(watch_redis, a_flip_lands_in_redis_and_the_policy_daemon_steers_to_the_spar
 
     write_file(dir / "maillog", capture_until_reload());
     harness::child_process watch(
-        {.argv = {bin + "/watch/relaygate-watch", "--maillog=" + (dir / "maillog").string(),
+        {.argv = {bin + "/watch/relaygate-watch", "--reverify=off", "--maillog=" + (dir / "maillog").string(),
                   "--state-dir=" + (dir / "state").string(), "--redis=" + where, "--redis-prefix=" + prefix,
                   "--transport=postfix/msft-out=msft-out,microsoft,127.0.0.2",
                   "--transport=postfix/msft-spare=msft-spare,microsoft,127.0.0.3",
@@ -94,12 +94,12 @@ TEST(watch_redis, a_flip_lands_in_redis_and_the_policy_daemon_steers_to_the_spar
     // A restarted watch takes its state from Redis: still on the spare, no second flip.
     ::kill(watch.pid(), SIGTERM);
     EXPECT_EQ(watch.wait_for_exit(10s), 0);
-    const auto again =
-        harness::run_command({bin + "/watch/relaygate-watch", "--maillog=" + (dir / "maillog").string(),
-                              "--state-dir=" + (dir / "state").string(), "--redis=" + where, "--redis-prefix=" + prefix,
-                              "--failover=microsoft=msft-out,msft-spare,127.0.0.2", "--metrics-listen", "",
-                              "--log-sink=stderr", "--exit-at-eof"},
-                             30s);
+    const auto again = harness::run_command(
+        {bin + "/watch/relaygate-watch", "--reverify=off", "--maillog=" + (dir / "maillog").string(),
+         "--state-dir=" + (dir / "state").string(), "--redis=" + where, "--redis-prefix=" + prefix,
+         "--failover=microsoft=msft-out,msft-spare,127.0.0.2", "--metrics-listen", "", "--log-sink=stderr",
+         "--exit-at-eof"},
+        30s);
     EXPECT_EQ(again.exit_code, 0) << again.output;
     EXPECT_NE(again.output.find("failover family=microsoft active=msft-spare"), std::string::npos) << again.output;
     EXPECT_EQ(again.output.find(" flip "), std::string::npos) << again.output;

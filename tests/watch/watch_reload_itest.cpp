@@ -66,7 +66,7 @@ TEST(watch_reload, sighup_applies_hook_and_thresholds_and_a_broken_config_keeps_
     const auto port = harness::free_port();
     auto config = [&](const std::string& min, const std::string& hook_file) {
         write_file(dir / "relaygate.conf",
-                   "[watch]\nmaillog = " + log.string() + "\nstate-dir = " + (dir / "state").string() +
+                   "[watch]\nreverify = off\nmaillog = " + log.string() + "\nstate-dir = " + (dir / "state").string() +
                        "\negress-state-file = " + (dir / "egress.json").string() +
                        "\ntransport = postfix/msft-out=msft-out,microsoft,127.0.0.2\n"
                        "transport = postfix/msft-spare=msft-spare,microsoft,127.0.0.3\n"

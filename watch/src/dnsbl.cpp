@@ -42,7 +42,7 @@ bool in(const ranges& r, std::uint32_t v) {
     return false;
 }
 
-dnsbl_zone known_zone(std::string name) {
+dnsbl_zone known_zone(const std::string& name) {
     dnsbl_zone z{.name = name};
     if (name == "zen.spamhaus.org") {
         // SBL 2-3, XBL 4-7, DROP 9, PBL 10-11; 127.255.255.252 typo, .254 public/open resolver, .255 excessive queries.

@@ -57,6 +57,12 @@ po::options_description describe(watch_options& o) {
         "metrics-listen", po::value(&o.metrics_listen)->default_value(o.metrics_listen),
         "loopback HOST:PORT for Prometheus (\"\" = off)")(
         "poll-interval-ms", po::value(&o.poll_interval_ms)->default_value(o.poll_interval_ms), "log poll period")(
+        "reverify", po::value(&o.reverify)->default_value(o.reverify, "on"),
+        "on|off: verify registered domains on a schedule (registry keys from --config)")(
+        "reverify-tick", po::value(&o.reverify_tick)->default_value(o.reverify_tick),
+        "seconds between re-verification passes (1..3600)")(
+        "reverify-pending-alert", po::value(&o.reverify_pending_alert)->default_value(o.reverify_pending_alert),
+        "seconds a domain may stay unverified after its first check before the alert")(
         "log-sink", po::value(&o.log_sink)->default_value(o.log_sink), log::sink_help.data());
     return d;
 }
@@ -81,6 +87,8 @@ std::string validate(const watch_options& o) {
         return "hold-down/long-deferred/dnsbl-interval: must be >= 0";
     if (o.dnsbl_timeout_ms <= 0 || o.alert_hook_timeout_ms <= 0)
         return "dnsbl-timeout-ms/alert-hook-timeout-ms: must be > 0";
+    if (o.reverify_tick < 1 || o.reverify_tick > 3600) return "reverify-tick: must be 1..3600";
+    if (o.reverify_pending_alert < 1) return "reverify-pending-alert: must be >= 1";
     if (!log::parse_sink(o.log_sink)) return "log-sink: syslog, stderr, both, postlog or postlog:/PATH";
     transport_map tm;
     for (const auto& t : o.transports) {
@@ -96,6 +104,29 @@ std::string validate(const watch_options& o) {
         if (!dnsbl_query_name(ip, "x")) return "dnsbl-ip: '" + ip + "' is not an IP address";
     }
     return {};
+}
+
+// The registry keys at the top level of the shared config file, read and checked
+// exactly as the other programs do (the sections of the programs are skipped).
+expected<bool, std::string> read_registry_keys(watch_options& o) {
+    if (o.config_file.empty()) {
+        return unexpected{
+            std::string("reverify: on needs --config FILE with the registry keys (admin-file, "
+                        "state-file, outbound-ip, ...) at its top level; or reverify = off")};
+    }
+    po::options_description keys;
+    registry::add_registry_options(keys, o.registry);
+    po::variables_map vm;
+    auto r = registry::parse_config_file(o.config_file, keys, vm, {"milter", "policy", "watch", "admin"});
+    if (!r) return unexpected{r.error()};
+    try {
+        po::notify(vm);
+    } catch (const po::error& e) {
+        return unexpected{o.config_file + ": " + e.what()};
+    }
+    auto v = registry::validate(o.registry, o.config_file);
+    if (!v) return unexpected{v.error()};
+    return true;
 }
 
 }  // namespace
@@ -152,6 +183,9 @@ expected<parsed_options, std::string> parse_watch_options(int argc, const char* 
         const auto key = err.substr(0, err.find(':'));
         return unexpected{(o.config_file.empty() ? std::string("command line") : line_of(o.config_file, key)) + ": " +
                           err};
+    }
+    if (o.reverify && !o.list_failures) {
+        if (auto r = read_registry_keys(o); !r) return unexpected{r.error()};
     }
     return out;
 }

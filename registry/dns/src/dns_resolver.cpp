@@ -157,7 +157,15 @@ struct resolver::impl {
         }
         for (const auto& f : options.forwarders) check(ub_ctx_set_fwd(ctx, f.c_str()), "forwarder " + f);
         // Must come after set_fwd: it finalizes the context (postfix-tech.md §5 D).
-        if (options.remove_builtin_test_zone) check(ub_ctx_zone_remove(ctx, "test."), "remove test. zone");
+        if (options.remove_builtin_test_zone) {
+            check(ub_ctx_zone_remove(ctx, "test."), "remove test. zone");
+            // Some RFC 6303 reverse zones too (documentation prefixes, 192.168/16), so that test
+            // DNS servers can serve the PTR records of the RFC 7208 suite (ptr, %{p}).
+            for (const char* z : {"2.0.192.in-addr.arpa.", "100.51.198.in-addr.arpa.", "113.0.203.in-addr.arpa.",
+                                  "168.192.in-addr.arpa.", "8.b.d.0.1.0.0.2.ip6.arpa."}) {
+                check(ub_ctx_zone_remove(ctx, z), std::string("remove ") + z + " zone");
+            }
+        }
         wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         if (wake_fd < 0) throw std::runtime_error("dns: eventfd failed");
     }
@@ -296,7 +304,7 @@ resolver::~resolver() {
     impl_->thread.join();
 }
 
-void resolver::resolve_async(std::string name, rr_type type, callback cb) {
+void resolver::resolve_async(std::string_view name, rr_type type, callback cb) {
     impl::query q{.name = normalise(name), .type = type, .cb = std::move(cb)};
     {
         std::lock_guard lock(impl_->mutex);
@@ -319,7 +327,7 @@ answer resolver::resolve(std::string_view name, rr_type type) {
     }
     std::promise<answer> done;
     auto got = done.get_future();
-    resolve_async(std::string(name), type, [&done](const answer& a) { done.set_value(a); });
+    resolve_async(name, type, [&done](const answer& a) { done.set_value(a); });
     return got.get();
 }
 

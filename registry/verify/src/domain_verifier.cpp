@@ -1,7 +1,7 @@
 // domain_verifier.cpp: verification of registered domains (see domain_verifier.hpp):
 // DKIM (dkim_verifier), SPF for every outbound IP (spf_verifier), DMARC (reported
 // only). verify_all runs `parallel` worker threads over the shared async resolver,
-// so that many domains' queries are in flight at once although libspf2 and
+// so that many domains' queries are in flight at once although spf_verifier and
 // dkim_test_key are synchronous. Also the report's verdict and reason texts.
 #include "relaygate/verify/domain_verifier.hpp"
 

@@ -49,8 +49,12 @@ expected<std::vector<recorded_report>, std::string> record_reports(const std::st
 }
 
 reverify_scheduler::reverify_scheduler(registry_options opts, registry_handle& handle, domain_verifier& verifier,
-                                       clock now)
-    : opts_(std::move(opts)), handle_(handle), verifier_(verifier), now_(std::move(now)) {}
+                                       clock now, observer on_pass)
+    : opts_(std::move(opts)),
+      handle_(handle),
+      verifier_(verifier),
+      now_(std::move(now)),
+      on_pass_(std::move(on_pass)) {}
 
 reverify_scheduler::~reverify_scheduler() { stop(); }
 
@@ -90,6 +94,7 @@ reverify_scheduler::pass_summary reverify_scheduler::run_once(std::size_t max_do
     if (!recorded) {
         summary.error = recorded.error();
         log::error("- registry_reverify_failed error=" + log::quote(summary.error));
+        if (on_pass_) on_pass_(summary, {});
         return summary;
     }
     for (const auto& r : *recorded) {
@@ -112,6 +117,7 @@ reverify_scheduler::pass_summary reverify_scheduler::run_once(std::size_t max_do
               " verified=" + std::to_string(summary.verified) + " failed=" + std::to_string(summary.failed) +
               " pending=" + std::to_string(summary.pending) + " temporary=" + std::to_string(summary.temporary) +
               " demoted=" + std::to_string(summary.demoted) + " still_due=" + std::to_string(due.size() - take));
+    if (on_pass_) on_pass_(summary, *recorded);
     return summary;
 }
 

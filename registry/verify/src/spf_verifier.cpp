@@ -1,274 +1,315 @@
-// spf_verifier.cpp: libspf2 on a custom DNS layer backed by dns::resolver
-// (postfix-tech.md §4 recipe). The layer also keeps per-check counts, in a
-// thread-local context because libspf2's lookup hook does not get the request:
-//   - DNS-querying terms (RFC 7208 §4.6.4): libspf2 1.2.10 limits them to 10 per
-//     record only, not across include/redirect, so the layer counts the lookups
-//     that are terms (TXT of include/redirect targets, A/AAAA of a/exists, MX, PTR;
-//     not the domain's own TXT, not the A/AAAA of MX/PTR answer names);
-//   - void lookups (RFC 7208 §4.6.4), not enforced by libspf2 at all: more than 2
-//     NXDOMAIN/NODATA answers to term lookups give permerror here;
-//   - DNS failures (SERVFAIL/timeout): libspf2 reports SPF_RESULT_INVALID +
-//     SPF_E_DNS_ERROR or carries on; any DNS failure in a check gives temperror.
-// Loopback IPs: SPF_request_query_mailfrom passes 127/8 and ::1 without looking
-// at the record ("localhost gets a free ride"); test and demo outbound IPs are
-// loopback, so for them query_without_free_ride takes the same steps minus that.
-#include <arpa/inet.h>
-#include <arpa/nameser.h>
-#include <netdb.h>
-#include <netinet/in.h>
+// spf_verifier.cpp: check_host() of RFC 7208, evaluated here over dns::resolver
+// with the record parser and macro expander of spf_record.cpp. relaygate used to
+// run libspf2 1.2.10 and correct it around the edges, but measured against the
+// RFC 7208 test suite (tests/registry/verify/spf_rfc7208_suite_itest.cpp) libspf2 passed
+// records receivers call permerror, failed valid ones (/0 prefixes, dotted
+// modifier names) and gave temperror where the answer is definitive (null MX,
+// failed exp= lookups); those sit in its parser and evaluator, so the terms are
+// evaluated here. Limits (§4.6.4): 10 DNS-querying terms across include/redirect,
+// 2 void lookups, 10 MX names, 10 PTR names. Any DNS failure (SERVFAIL/timeout)
+// of a term gives temperror; exp= is checked for syntax but never fetched (the
+// explanation does not change the result, §6.2).
+#include "relaygate/verify/spf_verifier.hpp"
 
-extern "C" {
-#include <spf2/spf.h>
-#include <spf2/spf_dns.h>
-#include <spf2/spf_dns_rr.h>
-}
+#include <arpa/inet.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 #include <map>
-#include <stdexcept>
+#include <variant>
 
-#include "relaygate/verify/spf_verifier.hpp"
+#include "relaygate/verify/spf_record.hpp"
 
 namespace relaygate::registry {
 namespace {
 
-constexpr int max_void_lookups = 2;
-constexpr int max_dns_terms = 10;
-// libspf2 prefixes its texts with the receiving domain (else the host name).
-const std::string receiving_domain = "relaygate";
-
-// DNS failures seen while checking one domain for several IPs: libunbound does
-// not cache SERVFAIL/timeouts, and without this a dead name costs every IP a full
-// timeout (8 IPs x 5 s). Successful answers are left to libunbound's cache.
 using failure_memo = std::map<std::pair<std::string, int>, dns::answer>;
 
-struct check_context {
-    failure_memo* failures = nullptr;
-    std::string domain;                     // whose own TXT lookup is not a term
-    std::vector<std::string> answer_names;  // MX/PTR answer names whose A/AAAA lookups come next
-    int terms = 0;
-    int void_lookups = 0;
-    int dns_failures = 0;
-    std::string dns_failure_text;
-};
-thread_local check_context* t_context = nullptr;
+constexpr int max_dns_terms = 10;
+constexpr int max_void_lookups = 2;
+constexpr std::size_t max_mx_names = 10;
+constexpr std::size_t max_ptr_names = 10;
+constexpr int max_depth = 12;  // include/redirect nesting; the term limit ends loops first
 
-std::optional<dns::rr_type> to_rr_type(ns_type t) {
-    switch (t) {
-        case ns_t_a:
-            return dns::rr_type::a;
-        case ns_t_aaaa:
-            return dns::rr_type::aaaa;
-        case ns_t_mx:
-            return dns::rr_type::mx;
-        case ns_t_txt:
-            return dns::rr_type::txt;
-        case ns_t_ptr:
-            return dns::rr_type::ptr;
-        default:
-            return std::nullopt;  // e.g. type 99 (SPF RR, obsolete): answered NODATA without a query
-    }
+struct verdict {
+    spf_outcome outcome;
+    std::string detail;
+};
+
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+    return s;
 }
 
-// Copies one answer's records into the libspf2 rr; false on allocation failure.
-bool fill_records(SPF_dns_rr_t* rr, ns_type type, const dns::answer& a) {
-    int i = 0;
-    auto put_text = [&](const std::string& s) {
-        if (SPF_dns_rr_buf_realloc(rr, i, s.size() + 1) != SPF_E_SUCCESS) return false;
-        std::memcpy(rr->rr[i]->txt, s.c_str(), s.size() + 1);  // txt/mx/ptr share the storage
-        ++i;
-        return true;
-    };
-    switch (type) {
-        case ns_t_a:
-        case ns_t_aaaa:
-            for (const auto& addr : a.addresses) {
-                if (SPF_dns_rr_buf_realloc(rr, i, sizeof(SPF_dns_rr_data_t)) != SPF_E_SUCCESS) return false;
-                int af = type == ns_t_a ? AF_INET : AF_INET6;
-                void* dst = type == ns_t_a ? static_cast<void*>(&rr->rr[i]->a) : static_cast<void*>(&rr->rr[i]->aaaa);
-                if (inet_pton(af, addr.c_str(), dst) != 1) continue;
-                ++i;
-            }
-            break;
-        case ns_t_txt:
-            for (const auto& t : a.txt) {
-                if (!put_text(t)) return false;
-            }
-            break;
-        case ns_t_mx:
-            for (const auto& m : a.mx) {
-                if (!put_text(m.exchange)) return false;
-            }
-            break;
-        default:
-            for (const auto& n : a.names) {
-                if (!put_text(n)) return false;
-            }
-            break;
+// Does address (text) fall into network/prefix (bytes)?
+bool in_network(const std::vector<std::uint8_t>& ip, const std::uint8_t* network, int prefix) {
+    for (int bit = 0; bit < prefix; ++bit) {
+        int mask = 0x80 >> (bit % 8);
+        if ((ip[bit / 8] & mask) != (network[bit / 8] & mask)) return false;
     }
-    rr->num_rr = i;
     return true;
 }
 
-// The answer for (domain, type): failures are asked once per check (t_context's memo).
-dns::answer resolve_memoised(dns::resolver& resolver, const char* domain, ns_type type, dns::rr_type kind) {
-    auto* memo = t_context != nullptr ? t_context->failures : nullptr;
-    auto key = std::make_pair(std::string(domain), static_cast<int>(type));
-    if (memo != nullptr) {
-        if (auto hit = memo->find(key); hit != memo->end()) return hit->second;
+std::vector<std::uint8_t> to_bytes(const std::string& text, bool v6) {
+    std::vector<std::uint8_t> out(v6 ? 16 : 4);
+    if (inet_pton(v6 ? AF_INET6 : AF_INET, text.c_str(), out.data()) != 1) return {};
+    return out;
+}
+
+// One check_host() run for one IP: the limits' counters and the DNS lookups.
+class evaluation {
+public:
+    evaluation(dns::resolver& resolver, failure_memo& failures, std::vector<std::uint8_t> ip,
+               const std::string& sender_domain)
+        : resolver_(resolver), failures_(failures), ip_(std::move(ip)) {
+        macros_.local_part = "postmaster";
+        macros_.sender_domain = sender_domain;
+        macros_.helo = "unknown";  // relaygate checks MAIL FROM only; it has no HELO name
+        macros_.ip = ip_;
     }
-    dns::answer a = resolver.resolve(domain, kind);
+
+    verdict check_host(const std::string& domain, int depth);
+
+private:
+    enum class match { yes, no };
+    using term_outcome = std::variant<match, verdict>;  // a verdict ends the evaluation
+
+    bool v6() const { return ip_.size() == 16; }
+    dns::answer lookup(const std::string& name, dns::rr_type type);
+    std::optional<verdict> count_term();
+    std::optional<verdict> count_void();
+    expected<std::string, std::string> target(const std::string& spec, const std::string& domain);
+    std::vector<std::string> validated_names();
+    term_outcome evaluate(const spf::mechanism& m, const std::string& domain, int depth);
+    term_outcome addresses_match(const std::string& name, int cidr4, int cidr6, bool is_term);
+    term_outcome mx_match(const std::string& name, int cidr4, int cidr6);
+    term_outcome include_match(const std::string& name, int depth);
+
+    dns::resolver& resolver_;
+    failure_memo& failures_;
+    std::vector<std::uint8_t> ip_;
+    spf::macro_context macros_;
+    int terms_ = 0;
+    int voids_ = 0;
+};
+
+dns::answer evaluation::lookup(const std::string& name, dns::rr_type type) {
+    if (!spf::is_valid_domain(name)) {
+        // An expanded name DNS cannot carry (empty or > 63 byte label): nothing there.
+        return dns::answer{.result = dns::status::nxdomain, .qname = name};
+    }
+    auto key = std::make_pair(name, static_cast<int>(type));
+    if (auto hit = failures_.find(key); hit != failures_.end()) return hit->second;
+    auto a = resolver_.resolve(name, type);
     bool failed = a.result != dns::status::ok && a.result != dns::status::nxdomain && a.result != dns::status::nodata;
-    if (memo != nullptr && failed) memo->emplace(key, a);
+    if (failed) failures_.emplace(key, a);
     return a;
 }
 
-// Counts the lookup against RFC 7208's limits in ctx: DNS terms, void lookups, the first DNS failure.
-void count_lookup(check_context& ctx, ns_type type, const dns::answer& a, SPF_dns_stat_t herrno) {
-    bool term = !(type == ns_t_txt && a.qname == ctx.domain && ctx.terms == 0);
-    if (type == ns_t_a || type == ns_t_aaaa) {
-        auto it = std::find(ctx.answer_names.begin(), ctx.answer_names.end(), a.qname);
-        if (it != ctx.answer_names.end()) {
-            term = false;  // an MX/PTR answer's address lookup is part of that term
-            ctx.answer_names.erase(it);
+bool dns_failed(const dns::answer& a) {
+    return a.result != dns::status::ok && a.result != dns::status::nxdomain && a.result != dns::status::nodata;
+}
+
+verdict dns_failure(const dns::answer& a) {
+    std::string text = "DNS failure: " + a.qname + " " + std::string(dns::to_string(a.result));
+    if (!a.error_text.empty()) text += " (" + a.error_text + ")";
+    return {spf_outcome::temperror, text};
+}
+
+std::optional<verdict> evaluation::count_term() {
+    if (++terms_ <= max_dns_terms) return std::nullopt;
+    return verdict{spf_outcome::permerror,
+                   "more than " + std::to_string(max_dns_terms) + " DNS-querying terms (RFC 7208 4.6.4)"};
+}
+
+std::optional<verdict> evaluation::count_void() {
+    if (++voids_ <= max_void_lookups) return std::nullopt;
+    return verdict{spf_outcome::permerror, std::to_string(voids_) + " void DNS lookups (more than " +
+                                               std::to_string(max_void_lookups) + ", RFC 7208 4.6.4)"};
+}
+
+// The names PTR gives for the IP whose A/AAAA lead back to it (§5.5), at most 10 asked.
+std::vector<std::string> evaluation::validated_names() {
+    std::string reverse = spf::expand_domain("%{ir}.%{v}.arpa", macros_).value();
+    auto ptr = lookup(reverse, dns::rr_type::ptr);
+    std::vector<std::string> out;
+    if (ptr.result != dns::status::ok) return out;  // a DNS error: the mechanism does not match
+    for (std::size_t k = 0; k < ptr.names.size() && k < max_ptr_names; ++k) {
+        auto a = lookup(ptr.names[k], v6() ? dns::rr_type::aaaa : dns::rr_type::a);
+        for (const auto& addr : a.addresses) {
+            if (to_bytes(addr, v6()) == ip_) {
+                out.push_back(lower(ptr.names[k]));
+                break;
+            }
         }
     }
-    if (term) {
-        ++ctx.terms;
-        ctx.answer_names.clear();
-        if (type == ns_t_mx) {
-            for (const auto& m : a.mx) ctx.answer_names.push_back(m.exchange);
-        } else if (type == ns_t_ptr) {
-            ctx.answer_names = a.names;
+    return out;
+}
+
+expected<std::string, std::string> evaluation::target(const std::string& spec, const std::string& domain) {
+    if (spec.empty()) return domain;
+    macros_.domain = domain;
+    if (spf::uses_ptr_macro(spec)) {
+        auto names = validated_names();
+        std::string d = lower(domain);
+        auto best = std::find_if(names.begin(), names.end(), [&](const std::string& n) {
+            return n == d || n.ends_with("." + d);  // §7.3: prefer the domain or a subdomain of it
+        });
+        macros_.validated_ptr = best != names.end() ? *best : names.empty() ? "unknown" : names.front();
+    }
+    return spf::expand_domain(spec, macros_);
+}
+
+evaluation::term_outcome evaluation::addresses_match(const std::string& name, int cidr4, int cidr6, bool is_term) {
+    auto a = lookup(name, v6() ? dns::rr_type::aaaa : dns::rr_type::a);
+    if (dns_failed(a)) return dns_failure(a);
+    if (a.result != dns::status::ok || a.addresses.empty()) {
+        if (is_term) {
+            if (auto v = count_void()) return *v;
+        }
+        return match::no;
+    }
+    for (const auto& addr : a.addresses) {
+        auto bytes = to_bytes(addr, v6());
+        if (!bytes.empty() && in_network(ip_, bytes.data(), v6() ? cidr6 : cidr4)) return match::yes;
+    }
+    return match::no;
+}
+
+evaluation::term_outcome evaluation::mx_match(const std::string& name, int cidr4, int cidr6) {
+    auto mx = lookup(name, dns::rr_type::mx);
+    if (dns_failed(mx)) return dns_failure(mx);
+    std::vector<std::string> hosts;
+    for (const auto& m : mx.mx) {
+        if (!m.exchange.empty() && m.exchange != ".") hosts.push_back(m.exchange);  // "0 ." is null MX (RFC 7505)
+    }
+    if (hosts.empty()) {
+        if (auto v = count_void()) return *v;
+        return match::no;
+    }
+    if (hosts.size() > max_mx_names) {
+        return verdict{spf_outcome::permerror, name + " has more than 10 MX names (RFC 7208 4.6.4)"};
+    }
+    for (const auto& h : hosts) {
+        auto r = addresses_match(h, cidr4, cidr6, false);
+        if (!std::holds_alternative<match>(r) || std::get<match>(r) == match::yes) return r;
+    }
+    return match::no;
+}
+
+evaluation::term_outcome evaluation::include_match(const std::string& name, int depth) {
+    auto v = check_host(name, depth + 1);
+    switch (v.outcome) {
+        case spf_outcome::pass:
+            return match::yes;
+        case spf_outcome::fail:
+        case spf_outcome::softfail:
+        case spf_outcome::neutral:
+            return match::no;
+        case spf_outcome::temperror:
+            return v;
+        case spf_outcome::none:
+            return verdict{spf_outcome::permerror, "include:" + name + " has no SPF record"};
+        case spf_outcome::permerror:
+            break;
+    }
+    return v;
+}
+
+evaluation::term_outcome evaluation::evaluate(const spf::mechanism& m, const std::string& domain, int depth) {
+    using kind = spf::mechanism_kind;
+    if (m.kind == kind::all) return match::yes;
+    if (m.kind == kind::ip4 || m.kind == kind::ip6) {
+        bool family = (m.kind == kind::ip6) == v6();
+        return family && in_network(ip_, m.network.data(), v6() ? m.cidr6 : m.cidr4) ? match::yes : match::no;
+    }
+    if (auto v = count_term()) return *v;
+    auto name = target(m.domain_spec, domain);
+    if (!name) return verdict{spf_outcome::permerror, name.error()};
+    switch (m.kind) {
+        case kind::a:
+            return addresses_match(*name, m.cidr4, m.cidr6, true);
+        case kind::mx:
+            return mx_match(*name, m.cidr4, m.cidr6);
+        case kind::include:
+            return include_match(*name, depth);
+        case kind::exists: {
+            auto a = lookup(*name, dns::rr_type::a);  // always A, whatever the client's family (§5.7)
+            if (dns_failed(a)) return dns_failure(a);
+            if (a.result == dns::status::ok && !a.addresses.empty()) return match::yes;
+            if (auto v = count_void()) return *v;
+            return match::no;
+        }
+        default: {  // ptr
+            std::string want = lower(*name);
+            for (const auto& n : validated_names()) {
+                if (n == want || n.ends_with("." + want)) return match::yes;
+            }
+            return match::no;
         }
     }
-    if ((herrno == HOST_NOT_FOUND || herrno == NO_DATA) && term) ++ctx.void_lookups;
-    if (herrno == TRY_AGAIN && ctx.dns_failures++ == 0) {
-        ctx.dns_failure_text = a.qname + " " + std::string(dns::to_string(a.result));
-        if (!a.error_text.empty()) ctx.dns_failure_text += " (" + a.error_text + ")";
-    }
 }
 
-SPF_dns_rr_t* layer_lookup(SPF_dns_server_t* layer, const char* domain, ns_type type, int) {
-    auto* resolver = static_cast<dns::resolver*>(layer->hook);
-    auto kind = to_rr_type(type);
-    if (!kind) return SPF_dns_rr_new_init(layer, domain, type, 0, NO_DATA);
-    const dns::answer a = resolve_memoised(*resolver, domain, type, *kind);
-    SPF_dns_stat_t herrno = NETDB_SUCCESS;
-    switch (a.result) {
-        case dns::status::ok:
-            break;
-        case dns::status::nxdomain:
-            herrno = HOST_NOT_FOUND;
-            break;
-        case dns::status::nodata:
-            herrno = NO_DATA;
-            break;
-        default:
-            herrno = TRY_AGAIN;
-            break;
-    }
-    if (t_context != nullptr) count_lookup(*t_context, type, a, herrno);
-    SPF_dns_rr_t* rr = SPF_dns_rr_new_init(layer, domain, type, static_cast<int>(a.ttl), herrno);
-    if (rr != nullptr && herrno == NETDB_SUCCESS && !fill_records(rr, type, a)) {
-        SPF_dns_rr_free(rr);
-        return SPF_dns_rr_new_init(layer, domain, type, 0, TRY_AGAIN);
-    }
-    return rr;
-}
-
-// SPF_request_query_mailfrom without its loopback shortcut: the same calls as
-// libspf2 1.2.10 spf_request.c (prepare, get_record, query_record), all public API.
-SPF_errcode_t query_without_free_ride(SPF_server_t* server, SPF_request_t* req, SPF_response_t** respp) {
-    *respp = SPF_response_new(req);
-    if (*respp == nullptr) return SPF_E_NO_MEMORY;
-    SPF_response_t* resp = *respp;
-    req->cur_dom = req->use_helo ? req->helo_dom : req->env_from_dp;
-    SPF_record_t* record = nullptr;
-    SPF_errcode_t err = SPF_server_get_record(server, req, resp, &record);
-    if (err != SPF_E_SUCCESS) {
-        if (record != nullptr) SPF_record_free(record);
-        SPF_i_done(resp, resp->result, resp->reason, resp->err);
-        return err;
-    }
-    resp->spf_record_exp = record;
-    err = SPF_record_interpret(record, req, resp, 0);
-    SPF_record_free(record);
-    resp->spf_record_exp = nullptr;
-    return err;
-}
-
-spf_outcome map_result(SPF_result_t r, SPF_errcode_t err) {
-    switch (r) {
-        case SPF_RESULT_PASS:
-            return spf_outcome::pass;
-        case SPF_RESULT_FAIL:
+spf_outcome qualifier_outcome(spf::qualifier q) {
+    switch (q) {
+        case spf::qualifier::fail:
             return spf_outcome::fail;
-        case SPF_RESULT_SOFTFAIL:
+        case spf::qualifier::softfail:
             return spf_outcome::softfail;
-        case SPF_RESULT_NEUTRAL:
+        case spf::qualifier::neutral:
             return spf_outcome::neutral;
-        case SPF_RESULT_NONE:
-            return spf_outcome::none;
-        case SPF_RESULT_TEMPERROR:
-            return spf_outcome::temperror;
-        case SPF_RESULT_PERMERROR:
-            return spf_outcome::permerror;
-        case SPF_RESULT_INVALID:
-        default:
-            // libspf2's way of saying "temporary DNS failure" (spf_server.c).
-            return err == SPF_E_DNS_ERROR ? spf_outcome::temperror : spf_outcome::permerror;
+        case spf::qualifier::pass:
+            break;
     }
+    return spf_outcome::pass;
 }
 
-std::string response_text(SPF_response_t* resp, SPF_errcode_t err) {
-    std::string text;
-    if (const char* c = SPF_response_get_header_comment(resp)) text = c;
-    if (text.starts_with(receiving_domain) && text.compare(receiving_domain.size(), 2, ": ") == 0) {
-        text.erase(0, receiving_domain.size() + 2);  // "relaygate: domain of ... designates" -> "domain of ..."
+std::string ip_text(const std::vector<std::uint8_t>& ip) {
+    char buf[INET6_ADDRSTRLEN] = {};
+    inet_ntop(ip.size() == 16 ? AF_INET6 : AF_INET, ip.data(), buf, sizeof buf);
+    return buf;
+}
+
+verdict evaluation::check_host(const std::string& domain, int depth) {
+    if (depth > max_depth) return {spf_outcome::permerror, "include/redirect nested too deep"};
+    if (!spf::is_valid_domain(domain)) return {spf_outcome::none, "'" + domain + "' is not a valid domain name"};
+    auto txt = lookup(domain, dns::rr_type::txt);
+    if (dns_failed(txt)) return dns_failure(txt);
+    std::vector<const std::string*> records;
+    for (const auto& t : txt.txt) {
+        if (spf::is_spf_record(t)) records.push_back(&t);
     }
-    if (err != SPF_E_SUCCESS) {
-        if (!text.empty()) text += "; ";
-        text += SPF_strerror(err);
+    if (records.empty()) return {spf_outcome::none, domain + " publishes no SPF record"};
+    if (records.size() > 1) return {spf_outcome::permerror, domain + " publishes more than one SPF record"};
+    auto record = spf::parse_record(*records.front());
+    if (!record) return {spf_outcome::permerror, "SPF record of " + domain + ": " + record.error()};
+    for (const auto& m : record->mechanisms) {
+        auto r = evaluate(m, domain, depth);
+        if (auto* v = std::get_if<verdict>(&r)) return *v;
+        if (std::get<match>(r) == match::yes) {
+            auto o = qualifier_outcome(m.q);
+            return {o, "domain of " + domain + (o == spf_outcome::pass ? " designates " : " does not designate ") +
+                           ip_text(ip_) + " as permitted sender"};
+        }
     }
-    for (int i = 0; i < SPF_response_messages(resp); ++i) {
-        SPF_error_t* e = SPF_response_message(resp, i);
-        if (e == nullptr || !SPF_error_errorp(e) || SPF_error_message(e) == nullptr) continue;
-        if (text.find(SPF_error_message(e)) != std::string::npos) continue;
-        text += "; " + std::string(SPF_error_message(e));
+    if (record->redirect) {
+        if (auto v = count_term()) return *v;
+        auto name = target(*record->redirect, domain);
+        if (!name) return {spf_outcome::permerror, name.error()};
+        auto v = check_host(*name, depth + 1);
+        if (v.outcome == spf_outcome::none) return {spf_outcome::permerror, "redirect=" + *name + " has no SPF record"};
+        return v;
     }
-    return text;
+    return {spf_outcome::neutral, ip_text(ip_) + " is neither permitted nor denied by domain of " + domain};
 }
 
 }  // namespace
 
 struct spf_verifier::impl {
-    SPF_server_t* server = nullptr;
-    // Ours to free: no destroy hook, because Debian's libspf2 1.2.10 SPF_server_free
-    // never calls it (seen under LeakSanitizer) while newer versions do.
-    SPF_dns_server_t* layer = nullptr;
-    explicit impl(dns::resolver& resolver) {
-        layer = static_cast<SPF_dns_server_t*>(std::calloc(1, sizeof(SPF_dns_server_t)));
-        if (layer == nullptr) throw std::bad_alloc();
-        layer->lookup = layer_lookup;
-        layer->name = "relaygate";
-        layer->hook = &resolver;
-        server = SPF_server_new_dns(layer, 0);
-        if (server == nullptr) {
-            std::free(layer);
-            throw std::runtime_error("spf: SPF_server_new_dns failed");
-        }
-        SPF_server_set_rec_dom(server, receiving_domain.c_str());
-    }
-    ~impl() {
-        SPF_server_free(server);
-        std::free(layer);
-    }
+    dns::resolver& resolver;
 };
 
-spf_verifier::spf_verifier(dns::resolver& resolver) : impl_(std::make_unique<impl>(resolver)) {}
+spf_verifier::spf_verifier(dns::resolver& resolver) : impl_(std::make_unique<impl>(impl{resolver})) {}
 spf_verifier::~spf_verifier() = default;
 
 spf_ip_result spf_verifier::check(std::string_view domain, std::string_view ip) {
@@ -285,54 +326,25 @@ std::vector<spf_ip_result> spf_verifier::check_all(std::string_view domain, cons
 }
 
 spf_ip_result spf_verifier::check_one(std::string_view domain, std::string_view ip, failure_memo& failures) {
-    spf_ip_result r;
-    r.ip = std::string(ip);
-    check_context ctx{.failures = &failures, .domain = std::string(domain)};
-    struct scope {
-        check_context* previous = t_context;
-        explicit scope(check_context* c) { t_context = c; }
-        ~scope() { t_context = previous; }
-    } in_check(&ctx);
-
-    SPF_request_t* req = SPF_request_new(impl_->server);
-    SPF_errcode_t set = ip.find(':') != std::string_view::npos ? SPF_request_set_ipv6_str(req, r.ip.c_str())
-                                                               : SPF_request_set_ipv4_str(req, r.ip.c_str());
-    std::string sender = "postmaster@" + ctx.domain;
-    if (set != SPF_E_SUCCESS || SPF_request_set_env_from(req, sender.c_str()) != 0) {
-        SPF_request_free(req);
+    spf_ip_result r{.ip = std::string(ip)};
+    bool v6 = ip.find(':') != std::string_view::npos;
+    auto bytes = to_bytes(r.ip, v6);
+    // An IPv4-mapped IPv6 address is its IPv4 address (RFC 7208 §5: ::ffff:1.2.3.4 is 1.2.3.4).
+    static constexpr std::uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (v6 && !bytes.empty() && std::memcmp(bytes.data(), mapped, sizeof mapped) == 0) {
+        bytes.erase(bytes.begin(), bytes.begin() + 12);
+    }
+    std::string d = lower(std::string(domain));
+    if (d.ends_with('.')) d.pop_back();
+    if (bytes.empty()) {
         r.outcome = spf_outcome::permerror;
-        r.detail = "cannot check " + r.ip + " for " + ctx.domain + " (bad IP or domain)";
+        r.detail = "cannot check " + r.ip + " for " + d + " (bad IP)";
         return r;
     }
-    SPF_response_t* resp = nullptr;
-    SPF_errcode_t err = SPF_request_is_loopback(req) ? query_without_free_ride(impl_->server, req, &resp)
-                                                     : SPF_request_query_mailfrom(req, &resp);
-    if (resp == nullptr) {
-        SPF_request_free(req);
-        r.outcome = spf_outcome::temperror;
-        r.detail = std::string("libspf2 gave no response: ") + SPF_strerror(err);
-        return r;
-    }
-    err = SPF_response_errcode(resp);
-    r.outcome = map_result(SPF_response_result(resp), err);
-    r.detail = response_text(resp, err);
-    SPF_response_free(resp);
-    SPF_request_free(req);
-
-    if (ctx.dns_failures > 0) {
-        // A term's DNS failure ends the check with temperror (RFC 7208 §4.4, §5); terms
-        // are evaluated left to right and stop at a match, so the failure came first.
-        r.outcome = spf_outcome::temperror;
-        r.detail = "DNS failure: " + ctx.dns_failure_text;
-    } else if (ctx.terms > max_dns_terms) {
-        r.outcome = spf_outcome::permerror;
-        r.detail = std::to_string(ctx.terms) + " DNS-querying terms (more than " + std::to_string(max_dns_terms) +
-                   ", RFC 7208 4.6.4)";
-    } else if (ctx.void_lookups > max_void_lookups) {
-        r.outcome = spf_outcome::permerror;
-        r.detail = std::to_string(ctx.void_lookups) + " void DNS lookups (more than " +
-                   std::to_string(max_void_lookups) + ", RFC 7208 4.6.4)";
-    }
+    evaluation e(impl_->resolver, failures, std::move(bytes), d);
+    auto v = e.check_host(d, 0);
+    r.outcome = v.outcome;
+    r.detail = std::move(v.detail);
     return r;
 }
 

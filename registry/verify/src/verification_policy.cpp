@@ -62,6 +62,7 @@ policy_result failed_definitively(std::string_view domain, const verification_st
     r.next.reason_code = check.reason_code;
     r.next.reason_text = check.reason_text;
     if (r.next.failing_since == 0) r.next.failing_since = now;
+    if (prev.state == verification_state::pending && r.next.pending_since == 0) r.next.pending_since = now;
     if (prev.state == verification_state::verified) {
         const std::int64_t demote_at = r.next.failing_since + grace.count();
         if (now >= demote_at) {
@@ -95,6 +96,7 @@ policy_result failed_temporarily(std::string_view domain, const verification_sta
     r.next = prev;  // state, failing_since and verified_since are kept: a DNS outage proves nothing
     r.next.last_checked = now;
     r.next.temporary_failure = true;
+    if (prev.state == verification_state::pending && r.next.pending_since == 0) r.next.pending_since = now;
     if (prev.state == verification_state::failed) {
         r.change = transition::stays_failed;  // keep the definitive reason it failed for
     } else {

@@ -1,4 +1,4 @@
-// spf_verifier_itest.cpp: libspf2 on dns::resolver against the real DNS fixture —
+// spf_verifier_itest.cpp: spf_verifier on dns::resolver against the real DNS fixture —
 // every SPF result, include/redirect chains, macros, the 10-lookup and void-lookup
 // limits, and SERVFAIL/timeout as temperror (tests/testdata/dns/verifier.conf).
 #include "relaygate/verify/spf_verifier.hpp"

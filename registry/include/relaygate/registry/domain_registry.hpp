@@ -49,13 +49,17 @@ struct verification_status {
     std::int64_t last_checked = 0;   // unix seconds, 0 = never
     std::int64_t verified_since = 0;
     std::int64_t failing_since = 0;  // first failed check of the current failing streak (grace period)
+    // First check of a domain not yet verified since it was registered (0 once verified, and for
+    // a domain demoted from verified): drives the "pending for too long" alert. State file only.
+    std::int64_t pending_since = 0;
 };
 
 class domain_registry {
 public:
     domain_registry() = default;
     // Throws std::logic_error on a duplicate domain (loaders use build(), which reports it).
-    domain_registry(std::vector<domain_entry> entries, std::unordered_map<std::string, verification_status> states,
+    domain_registry(std::vector<domain_entry> entries,
+                    const std::unordered_map<std::string, verification_status>& states,
                     std::vector<std::string> operator_domains);
 
     // Two entries with the same domain (copies, for the message naming both lines).

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -28,8 +29,12 @@ expected<std::shared_ptr<const domain_registry>, std::string> load_snapshot(cons
 // change between that load and the constructor is seen only at the next change.
 class registry_reloader {
 public:
+    // Runs on each newly loaded snapshot before it is published (relaygate-milter
+    // parses its signing keys here); an error fails the reload like a bad file.
+    using prepare_hook = std::function<expected<bool, std::string>(const std::shared_ptr<const domain_registry>&)>;
+
     registry_reloader(registry_options opts, registry_handle& handle,
-                      std::chrono::milliseconds poll = std::chrono::milliseconds(1000));
+                      std::chrono::milliseconds poll = std::chrono::milliseconds(1000), prepare_hook prepare = {});
     ~registry_reloader();  // stops and joins the thread
     registry_reloader(const registry_reloader&) = delete;
     registry_reloader& operator=(const registry_reloader&) = delete;

@@ -30,14 +30,17 @@ struct registry_options {
     std::chrono::seconds reverify_interval{3600};              // how often each domain is verified again
     std::chrono::seconds grace_period{86400};  // a verified domain that fails is demoted only after this
     unsigned min_rsa_bits = 1024;              // shorter DKIM RSA keys fail verification
+    std::string spf_include_name;              // operator's SPF record for include:; "" = _spf.<operator-domain>
 
     // Every outbound IP (pool, designated, spares), deduplicated, in that order.
     std::vector<std::string> all_outbound_ips() const;
+    // spf_include_name, else "_spf." + the first operator domain, else "" (no include form).
+    std::string spf_include() const;
 };
 
 // Adds the registry keys (admin-file, state-file, operator-domain, outbound-ip,
 // designated-ip, spare-ip, dns-forwarder, dns-timeout-ms, reverify-interval,
-// grace-period, min-rsa-bits) to desc, storing into opts.
+// grace-period, min-rsa-bits, spf-include-name) to desc, storing into opts.
 void add_registry_options(boost::program_options::options_description& desc, registry_options& opts);
 
 // Checks values after parsing (IPs parse, domains normalise, intervals > 0),

@@ -26,7 +26,8 @@ struct alert_key {
     std::string family;
     std::string transport;
     std::string sender_domain;  // "(all)" for the aggregate of a family x transport
-    auto operator<=>(const alert_key&) const = default;
+    auto operator<=>(const alert_key&) const =
+        default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
 };
 
 struct alert {

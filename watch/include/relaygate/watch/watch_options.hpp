@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "relaygate/registry/expected.hpp"
+#include "relaygate/registry/registry_options.hpp"
 
 namespace relaygate::watch {
 
@@ -40,7 +41,14 @@ struct watch_options {
     std::string metrics_listen = "127.0.0.1:9465";  // loopback only; "" = no metrics
     std::int64_t poll_interval_ms = 200;            // log poll period
     std::string log_sink = "syslog";                // syslog, stderr, both, postlog[:PATH]
-    bool exit_at_eof = false;                       // process the log to its end and exit (tests, replay)
+    // Re-verification (docs/admin.md): the watch is the one scheduler per host. The registry
+    // keys (admin-file, state-file, outbound-ip, reverify-interval, grace-period, ...) come
+    // from the top level of the --config file, as for the other programs.
+    bool reverify = true;                         // on|off
+    std::int64_t reverify_tick = 60;              // seconds between passes (new domains wait at most this)
+    std::int64_t reverify_pending_alert = 86400;  // tell once when a domain is unverified this long
+    registry::registry_options registry;          // read only when reverify is on
+    bool exit_at_eof = false;                     // process the log to its end and exit (tests, replay)
     // --list-failures mode (until relaygate-admin failures exists on main)
     bool list_failures = false;
     std::string since = "24h";

@@ -62,7 +62,8 @@ struct resolver_options {
     std::vector<std::string> forwarders;      // "IP" or "IP@PORT"; empty = /etc/resolv.conf
     std::chrono::milliseconds timeout{5000};  // per query, after which it ends with status::timeout
     std::size_t max_in_flight = 4096;         // more are queued, never dropped
-    bool remove_builtin_test_zone = true;     // libunbound serves "test." itself (RFC 6761) unless removed
+    bool remove_builtin_test_zone = true;     // libunbound serves "test." (RFC 6761) and the documentation
+                                              // and 192.168 reverse zones (RFC 6303) itself unless removed
 };
 
 class resolver {
@@ -75,7 +76,7 @@ public:
     resolver& operator=(const resolver&) = delete;
 
     // Starts a query and returns at once; cb runs exactly once on the event thread.
-    void resolve_async(std::string name, rr_type type, callback cb);
+    void resolve_async(std::string_view name, rr_type type, callback cb);
     // Blocking convenience for tools and tests; bounded by the per-query timeout.
     answer resolve(std::string_view name, rr_type type);
 

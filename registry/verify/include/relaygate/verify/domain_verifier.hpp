@@ -1,7 +1,7 @@
 // domain_verifier.hpp: proves from DNS that one registered domain
 // authenticates our mail — DKIM key published and equal to the held key
 // (libopendkim for RSA, own comparison for Ed25519), SPF passing for EVERY
-// outbound IP (libspf2 on the project resolver), DMARC reported only.
+// outbound IP (spf_verifier on the project resolver), DMARC reported only.
 // Called by relaygate-admin verify and the re-verification scheduler.
 // Implemented in domain_verifier.cpp (+ dkim_verifier.cpp, spf_verifier.cpp).
 #pragma once
@@ -41,7 +41,7 @@ std::string_view to_string(spf_outcome o);  // "pass", "fail", ...
 struct spf_ip_result {
     std::string ip;
     spf_outcome outcome = spf_outcome::temperror;
-    std::string detail;  // libspf2's explanation or error text
+    std::string detail;  // why: "domain of X designates IP ...", the error, the DNS failure
 };
 
 struct dmarc_result {

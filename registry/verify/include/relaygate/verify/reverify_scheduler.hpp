@@ -52,8 +52,12 @@ public:
         std::string error;  // state file could not be written ("" = ok)
     };
 
+    // Called on the pass's thread after each pass that verified something (error set and
+    // recorded empty when the state file could not be written).
+    using observer = std::function<void(const pass_summary&, const std::vector<recorded_report>&)>;
+
     reverify_scheduler(registry_options opts, registry_handle& handle, domain_verifier& verifier,
-                       clock now = system_clock_seconds);
+                       clock now = system_clock_seconds, observer on_pass = {});
     ~reverify_scheduler();  // stops the thread if started
     reverify_scheduler(const reverify_scheduler&) = delete;
     reverify_scheduler& operator=(const reverify_scheduler&) = delete;
@@ -69,6 +73,7 @@ private:
     registry_handle& handle_;
     domain_verifier& verifier_;
     clock now_;
+    observer on_pass_;
     // Checks this scheduler recorded that the snapshot may not show yet (the
     // reloader publishes them a moment later); pruned once the snapshot has them.
     std::unordered_map<std::string, std::int64_t> recorded_;

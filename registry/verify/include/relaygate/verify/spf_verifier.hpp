@@ -1,8 +1,8 @@
 // spf_verifier.hpp: SPF check_host() (RFC 7208) of a domain for our outbound IPs,
-// by libspf2 running on a custom DNS layer backed by dns::resolver. Adds what
-// libspf2 lacks: the void-lookup limit (> 2 → permerror) and temperror for DNS
-// failures (libspf2 says SPF_RESULT_INVALID + SPF_E_DNS_ERROR). Called by
-// domain_verifier; spf_mechanisms_for is for relaygate-admin records.
+// evaluated by relaygate (record parser: spf_record.hpp) over dns::resolver, with
+// RFC 7208's limits (10 DNS-querying terms, 2 void lookups) and temperror for DNS
+// failures; it agrees with the RFC 7208 test suite (spf_rfc7208_suite_itest).
+// Called by domain_verifier; spf_mechanisms_for is for relaygate-admin records.
 #pragma once
 
 #include <map>
@@ -23,7 +23,7 @@ public:
     spf_verifier(const spf_verifier&) = delete;
     spf_verifier& operator=(const spf_verifier&) = delete;
 
-    // check_host(ip, domain, postmaster@domain). Blocking (libspf2 is synchronous);
+    // check_host(ip, domain, postmaster@domain). Blocking (one lookup at a time);
     // thread-safe; never called on the resolver's event thread.
     spf_ip_result check(std::string_view domain, std::string_view ip);
     // check() for each IP, in order; a name that failed (SERVFAIL/timeout) for one IP
