@@ -77,6 +77,37 @@ int print_delegated_zone(std::ostream& out, std::ostream& err, const registry::d
     return exit_ok;
 }
 
+// The guided form: each record with type, name, value and zone-file line, the delegated forms, DMARC.
+void print_guide(context& ctx, const registry::domain_entry& entry, const registry::held_key& key,
+                 const std::string& dkim_name, const std::string& dkim_value, const std::string& mechanisms) {
+    const std::string spf_value = "v=spf1 " + mechanisms + " ~all";
+    ctx.out << "DNS records " << entry.domain << " must publish (owner: " << entry.owner << ")\n\n"
+            << "1. DKIM (required)\n"
+            << "   Type:  TXT\n"
+            << "   Name:  " << dkim_name << "\n"
+            << "   Value: " << dkim_value << "\n"
+            << "   Zone file (strings of at most 255 bytes):\n"
+            << "   " << dkim_name << ". IN TXT ( " << quoted_strings(dkim_value) << " )\n";
+    if (key.algorithm == registry::key_algorithm::rsa && key.bits < ctx.opts.min_rsa_bits) {
+        ctx.out << "   WARNING: this RSA key has " << key.bits << " bits; verification requires at least "
+                << ctx.opts.min_rsa_bits << ". Generate a 2048-bit key.\n";
+    }
+    ctx.out << "\n2. SPF (required): must pass for every outbound IP of this relay\n"
+            << "   Type:  TXT\n"
+            << "   Name:  " << entry.domain << "\n"
+            << "   Value: " << spf_value << "\n"
+            << "   Zone file:\n"
+            << "   " << entry.domain << ". IN TXT " << quoted_strings(spf_value) << "\n"
+            << "   If " << entry.domain << " already has a v=spf1 record, add \"" << mechanisms << "\" to it instead:\n"
+            << "   a domain may publish only one SPF record.\n";
+    print_delegated_forms(ctx.out, entry, dkim_name, mechanisms, ctx.opts);
+    ctx.out << "\n3. DMARC (recommended, not required)\n"
+            << "   Type:  TXT\n"
+            << "   Name:  _dmarc." << entry.domain << "\n"
+            << "   Value: v=DMARC1; p=none   (tighten to quarantine/reject once reports look clean)\n"
+            << "\nThen run: relaygate-admin verify " << entry.domain << "\n";
+}
+
 }  // namespace
 
 int run_records(const std::vector<std::string>& args, context& ctx) {
@@ -114,31 +145,7 @@ int run_records(const std::vector<std::string>& args, context& ctx) {
                 << entry.domain << ". IN TXT " << quoted_strings(spf_value) << "\n";
         return exit_ok;
     }
-    ctx.out << "DNS records " << entry.domain << " must publish (owner: " << entry.owner << ")\n\n"
-            << "1. DKIM (required)\n"
-            << "   Type:  TXT\n"
-            << "   Name:  " << dkim_name << "\n"
-            << "   Value: " << dkim_value << "\n"
-            << "   Zone file (strings of at most 255 bytes):\n"
-            << "   " << dkim_name << ". IN TXT ( " << quoted_strings(dkim_value) << " )\n";
-    if (key->algorithm == registry::key_algorithm::rsa && key->bits < ctx.opts.min_rsa_bits) {
-        ctx.out << "   WARNING: this RSA key has " << key->bits << " bits; verification requires at least "
-                << ctx.opts.min_rsa_bits << ". Generate a 2048-bit key.\n";
-    }
-    ctx.out << "\n2. SPF (required): must pass for every outbound IP of this relay\n"
-            << "   Type:  TXT\n"
-            << "   Name:  " << entry.domain << "\n"
-            << "   Value: " << spf_value << "\n"
-            << "   Zone file:\n"
-            << "   " << entry.domain << ". IN TXT " << quoted_strings(spf_value) << "\n"
-            << "   If " << entry.domain << " already has a v=spf1 record, add \"" << mechanisms << "\" to it instead:\n"
-            << "   a domain may publish only one SPF record.\n";
-    print_delegated_forms(ctx.out, entry, dkim_name, mechanisms, ctx.opts);
-    ctx.out << "\n3. DMARC (recommended, not required)\n"
-            << "   Type:  TXT\n"
-            << "   Name:  _dmarc." << entry.domain << "\n"
-            << "   Value: v=DMARC1; p=none   (tighten to quarantine/reject once reports look clean)\n"
-            << "\nThen run: relaygate-admin verify " << entry.domain << "\n";
+    print_guide(ctx, entry, *key, dkim_name, dkim_value, mechanisms);
     return exit_ok;
 }
 

@@ -58,17 +58,13 @@ reverify_scheduler::reverify_scheduler(registry_options opts, registry_handle& h
 
 reverify_scheduler::~reverify_scheduler() { stop(); }
 
-reverify_scheduler::pass_summary reverify_scheduler::run_once(std::size_t max_domains) {
-    std::lock_guard run_lock(run_mutex_);
-    pass_summary summary;
-    auto snapshot = handle_.current();  // one snapshot for the whole pass
-    const std::int64_t now = now_();
+std::vector<std::pair<std::int64_t, std::size_t>> reverify_scheduler::due_domains(const domain_registry& snapshot,
+                                                                                  std::int64_t now) {
     const std::int64_t interval = opts_.reverify_interval.count();
-    // (last_checked, position) of every due domain; oldest first, never-checked (0) before all.
     std::vector<std::pair<std::int64_t, std::size_t>> due;
-    const auto& entries = snapshot->entries();
+    const auto& entries = snapshot.entries();
     for (std::size_t i = 0; i < entries.size(); ++i) {
-        auto last = snapshot->status_of(entries[i].domain).last_checked;
+        auto last = snapshot.status_of(entries[i].domain).last_checked;
         if (!recorded_.empty()) {
             auto it = recorded_.find(entries[i].domain);
             if (it != recorded_.end()) {
@@ -81,11 +77,41 @@ reverify_scheduler::pass_summary reverify_scheduler::run_once(std::size_t max_do
         }
         if (last == 0 || now - last >= interval) due.emplace_back(last, i);
     }
+    return due;
+}
+
+namespace {
+
+// Adds one recorded report's outcome to the pass's counts.
+void count(reverify_scheduler::pass_summary& summary, const recorded_report& r) {
+    switch (r.result.next.state) {
+        case verification_state::verified:
+            ++summary.verified;
+            break;
+        case verification_state::failed:
+            ++summary.failed;
+            break;
+        case verification_state::pending:
+            ++summary.pending;
+            break;
+    }
+    if (r.result.next.temporary_failure) ++summary.temporary;
+    if (r.result.change == transition::demoted) ++summary.demoted;
+}
+
+}  // namespace
+
+reverify_scheduler::pass_summary reverify_scheduler::run_once(std::size_t max_domains) {
+    std::lock_guard run_lock(run_mutex_);
+    pass_summary summary;
+    auto snapshot = handle_.current();  // one snapshot for the whole pass
+    // (last_checked, position) of every due domain; oldest first, never-checked (0) before all.
+    auto due = due_domains(*snapshot, now_());
     const std::size_t take = std::min(due.size(), max_domains);
     std::partial_sort(due.begin(), due.begin() + static_cast<std::ptrdiff_t>(take), due.end());
     std::vector<domain_entry> batch;
     batch.reserve(take);
-    for (std::size_t k = 0; k < take; ++k) batch.push_back(entries[due[k].second]);
+    for (std::size_t k = 0; k < take; ++k) batch.push_back(snapshot->entries()[due[k].second]);
     summary.due = batch.size();
     if (batch.empty()) return summary;
 
@@ -99,19 +125,7 @@ reverify_scheduler::pass_summary reverify_scheduler::run_once(std::size_t max_do
     }
     for (const auto& r : *recorded) {
         recorded_[r.domain] = r.result.next.last_checked;
-        switch (r.result.next.state) {
-            case verification_state::verified:
-                ++summary.verified;
-                break;
-            case verification_state::failed:
-                ++summary.failed;
-                break;
-            case verification_state::pending:
-                ++summary.pending;
-                break;
-        }
-        if (r.result.next.temporary_failure) ++summary.temporary;
-        if (r.result.change == transition::demoted) ++summary.demoted;
+        count(summary, r);
     }
     log::info("- registry_reverified domains=" + std::to_string(summary.due) +
               " verified=" + std::to_string(summary.verified) + " failed=" + std::to_string(summary.failed) +

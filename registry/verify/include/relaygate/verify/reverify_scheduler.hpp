@@ -69,6 +69,9 @@ public:
     void stop();
 
 private:
+    // (last_checked, position) of every due domain of snapshot, unsorted; prunes recorded_.
+    std::vector<std::pair<std::int64_t, std::size_t>> due_domains(const domain_registry& snapshot, std::int64_t now);
+
     registry_options opts_;
     registry_handle& handle_;
     domain_verifier& verifier_;
