@@ -10,28 +10,49 @@
 #include <memory>
 
 #include "milter_shell.hpp"
-#include "relaygate/milter/milter_config.hpp"
 #include "relaygate/log/log.hpp"
+#include "relaygate/milter/milter_config.hpp"
 #include "relaygate/registry/registry_loader.hpp"
 
 using namespace relaygate;
 
-int main(int argc, char** argv) {
-    // Block the stop/reload signals before any thread exists, so that every thread
-    // inherits the mask and only libmilter's signal thread (sigwait) receives them.
+namespace {
+
+// Block the stop/reload signals before any thread exists, so that every thread
+// inherits the mask and only libmilter's signal thread (sigwait) receives them.
+void block_signals() {
     sigset_t signals;
     sigemptyset(&signals);
     for (int s : {SIGHUP, SIGTERM, SIGINT}) sigaddset(&signals, s);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+}
 
-    auto parsed = milter::parse_milter_config(argc, argv);
-    if (parsed.what == milter::config_result::outcome::help) {
-        std::fputs(parsed.text.c_str(), stdout);
-        return 0;
+// The signer with the operator keys (null when signing is off), or the start error.
+expected<std::unique_ptr<milter::dkim_signer>, std::string> make_signer(const milter::milter_config& cfg) {
+    if (!cfg.signing) return std::unique_ptr<milter::dkim_signer>();
+    auto signer = std::make_unique<milter::dkim_signer>();
+    for (const auto& k : cfg.operator_keys) {
+        if (auto ok = signer->add_operator_key(k.domain, k.selector, k.key_path); !ok) {
+            return unexpected("reason=operator_key error=" + log::quote(ok.error()));
+        }
     }
-    if (parsed.what == milter::config_result::outcome::error) {
-        std::fprintf(stderr, "relaygate-milter: %s\n", parsed.text.c_str());
-        return 2;
+    return signer;
+}
+
+std::int64_t unix_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    block_signals();
+    auto parsed = milter::parse_milter_config(argc, argv);
+    if (parsed.what != milter::config_result::outcome::run) {
+        const bool help = parsed.what == milter::config_result::outcome::help;
+        std::fprintf(help ? stdout : stderr, help ? "%s" : "relaygate-milter: %s\n", parsed.text.c_str());
+        return help ? 0 : 2;
     }
     const milter::milter_config& cfg = parsed.config;
     log::configure("relaygate-milter", cfg.log_sink, cfg.log_level);
@@ -43,16 +64,10 @@ int main(int argc, char** argv) {
     }
     registry::registry_handle handle(*first);
     registry::registry_reloader reloader(cfg.registry, handle);
-
-    std::unique_ptr<milter::dkim_signer> signer;
-    if (cfg.signing) {
-        signer = std::make_unique<milter::dkim_signer>();
-        for (const auto& k : cfg.operator_keys) {
-            if (auto ok = signer->add_operator_key(k.domain, k.selector, k.key_path); !ok) {
-                log::error("- start_failed reason=operator_key error=" + log::quote(ok.error()));
-                return 1;
-            }
-        }
+    auto signer = make_signer(cfg);
+    if (!signer) {
+        log::error("- start_failed " + signer.error());
+        return 1;
     }
     milter::rejection_log rejections;
     if (!cfg.rejection_log.empty()) {
@@ -61,18 +76,12 @@ int main(int argc, char** argv) {
             return 1;
         }
     }
-
     milter::milter_runtime runtime{
         .config = &cfg,
         .registry = &handle,
-        .signer = signer.get(),
+        .signer = signer->get(),
         .rejections = &rejections,
-        .clock =
-            [] {
-                return std::chrono::duration_cast<std::chrono::seconds>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                    .count();
-            },
+        .clock = unix_now,
         .on_sighup =
             [&] {
                 reloader.request_reload();
