@@ -8,9 +8,9 @@
 
 #include "admin_command.hpp"
 #include "relaygate/dns/dns_resolver.hpp"
+#include "relaygate/registry/state_store.hpp"
 #include "relaygate/verify/domain_verifier.hpp"
 #include "relaygate/verify/reverify_scheduler.hpp"
-#include "relaygate/registry/state_store.hpp"
 
 namespace relaygate::admin {
 namespace {

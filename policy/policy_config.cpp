@@ -115,12 +115,12 @@ expected<std::shared_ptr<const service_config>, std::string> build_service_confi
         if (t.empty() || t.find_first_of(" :\t") != std::string::npos)
             return unexpected(src.error("spare-transport", "bad transport name", t));
     }
-    for (const auto& l : c.limits) {
-        auto r = parse_rate_rule(l);
-        if (!r) return unexpected(src.error("limit", r.error(), l));
-        cfg->volume.rules.push_back(*r);
+    for (const auto& l : c.limits) {  // each one first, so the error names its line
+        if (auto r = parse_rate_rule(l); !r) return unexpected(src.error("limit", r.error(), l));
     }
-    if (cfg->volume.rules.size() > 16) return unexpected(src.error("limit", "at most 16 limits"));
+    auto rules = parse_rate_rules(c.limits);
+    if (!rules) return unexpected(src.error("limit", rules.error()));
+    cfg->volume.rules = std::move(*rules);
     for (const auto& sc : c.size_caps) {
         auto r = parse_size_cap(sc);
         if (!r) return unexpected(src.error("size-cap", r.error(), sc));

@@ -24,10 +24,10 @@
 #include "relaygate/watch/delivery_tracker.hpp"
 #include "relaygate/watch/dnsbl.hpp"
 #include "relaygate/watch/failover_machine.hpp"
-#include "watch/failure_ledger.hpp"
-#include "watch/log_follower.hpp"
 #include "relaygate/watch/metrics.hpp"
 #include "relaygate/watch/watch_options.hpp"
+#include "watch/failure_ledger.hpp"
+#include "watch/log_follower.hpp"
 
 namespace relaygate::watch {
 

@@ -43,7 +43,7 @@ public:
         std::size_t n = ops.size() < entries.size() ? ops.size() : entries.size();
         for (std::size_t i = 0; i < n; ++i) {
             const auto& op = ops[i];
-            entries[i] = &find_or_insert(hash(op.key));
+            entries[i] = &find_or_insert(hash(op.key, op.window_s));
             auto& c = entries[i]->by_metric[static_cast<int>(op.what)];
             std::uint64_t est = c.estimate(op.window_s, now_s);
             if (op.enforce && r.over < 0 && est + op.check > op.limit) {
@@ -59,7 +59,12 @@ public:
     std::size_t keys() const override { return young_.size() + old_.size(); }
 
 private:
-    static std::uint64_t hash(std::string_view key) { return std::hash<std::string_view>{}(key); }
+    // The window is part of the counter's identity (as in the Redis store's key):
+    // two limits on one dimension and metric with different windows must not
+    // share a window_counter, or each would reset the other's window.
+    static std::uint64_t hash(std::string_view key, std::uint32_t window_s) {
+        return std::hash<std::string_view>{}(key) ^ (std::uint64_t{window_s} * 0x9E3779B97F4A7C15ull);
+    }
 
     key_counters& find_or_insert(std::uint64_t h) {
         if (auto it = young_.find(h); it != young_.end()) return it->second;

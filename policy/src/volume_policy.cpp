@@ -129,6 +129,22 @@ expected<rate_rule, std::string> parse_rate_rule(std::string_view text) {
     return r;
 }
 
+expected<std::vector<rate_rule>, std::string> parse_rate_rules(const std::vector<std::string>& texts) {
+    std::vector<rate_rule> rules;
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+        auto r = parse_rate_rule(texts[i]);
+        if (!r) return unexpected("limit '" + texts[i] + "': " + r.error());
+        for (std::size_t j = 0; j < rules.size(); ++j) {
+            if (rules[j].dim == r->dim && rules[j].what == r->what && rules[j].window_s == r->window_s)
+                return unexpected("limit '" + texts[i] + "': same dimension, metric and window as limit '" + texts[j] +
+                                  "' (they would count every request twice); keep one");
+        }
+        rules.push_back(*r);
+    }
+    if (rules.size() > 16) return unexpected(std::string("limit: at most 16 limits"));
+    return rules;
+}
+
 expected<std::pair<std::string, std::uint64_t>, std::string> parse_size_cap(std::string_view text) {
     std::size_t colon = text.find(':');
     std::string_view cls = text.substr(0, colon);

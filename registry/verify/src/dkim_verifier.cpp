@@ -19,8 +19,8 @@
 #include <optional>
 #include <stdexcept>
 
-#include "relaygate/verify/dkim_verifier.hpp"
 #include "relaygate/dns/dns_message.hpp"
+#include "relaygate/verify/dkim_verifier.hpp"
 
 namespace relaygate::registry {
 namespace {

@@ -10,8 +10,8 @@
 #include <future>
 #include <thread>
 
-#include "relaygate/verify/dkim_verifier.hpp"
 #include "relaygate/log/log.hpp"
+#include "relaygate/verify/dkim_verifier.hpp"
 #include "relaygate/verify/spf_verifier.hpp"
 
 namespace relaygate::registry {

@@ -10,8 +10,8 @@
 #include <memory>
 #include <string>
 
-#include "relaygate/harness/dns_server.hpp"
 #include "relaygate/dns/dns_resolver.hpp"
+#include "relaygate/harness/dns_server.hpp"
 
 namespace relaygate::registry {
 

@@ -35,6 +35,10 @@ struct rate_rule {
 };
 // "sender_domain:recipients:1000/3600" (window in seconds, or with s/m/h/d).
 expected<rate_rule, std::string> parse_rate_rule(std::string_view text);
+// Parses every `limit` value: at most 16, and no two with the same
+// dimension, metric and window (they would share one counter key, so each
+// request would count twice).
+expected<std::vector<rate_rule>, std::string> parse_rate_rules(const std::vector<std::string>& texts);
 
 // Sender classes for size caps: operator (operator domain), registered
 // (a registry customer domain), other; "default" applies when a class has no cap.

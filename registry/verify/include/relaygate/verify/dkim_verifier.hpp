@@ -14,8 +14,8 @@
 
 #include "relaygate/dns/dns_resolver.hpp"
 #include "relaygate/registry/domain_registry.hpp"
-#include "relaygate/verify/domain_verifier.hpp"
 #include "relaygate/registry/expected.hpp"
+#include "relaygate/verify/domain_verifier.hpp"
 
 namespace relaygate::registry {
 

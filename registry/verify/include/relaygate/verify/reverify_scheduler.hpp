@@ -18,9 +18,9 @@
 #include <vector>
 
 #include "relaygate/registry/domain_registry.hpp"
-#include "relaygate/verify/domain_verifier.hpp"
 #include "relaygate/registry/expected.hpp"
 #include "relaygate/registry/registry_options.hpp"
+#include "relaygate/verify/domain_verifier.hpp"
 #include "relaygate/verify/verification_policy.hpp"
 
 namespace relaygate::registry {

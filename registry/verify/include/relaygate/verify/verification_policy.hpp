@@ -11,8 +11,8 @@
 #include <string>
 #include <string_view>
 
-#include "relaygate/registry/domain_registry.hpp"
 #include "relaygate/log/log.hpp"
+#include "relaygate/registry/domain_registry.hpp"
 
 namespace relaygate::registry {
 
