@@ -1,7 +1,8 @@
 // decision_line_fuzz.cpp: libFuzzer target for the decision-line codec's
 // reader. The first byte picks the program (milter or policy), the rest is
 // the line body. Nothing may crash or read past the line; a decision read
-// back is written again by the codec's writer and must read the same.
+// back is written again by the codec's writer and must read the same, unless
+// quoting grew a value past the reader's limit (then: field_too_long).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -9,8 +10,18 @@
 #include <string_view>
 
 #include "relaygate/log/decision_line.hpp"
+#include "relaygate/log/log.hpp"
 
 using namespace relaygate::log;
+
+namespace {
+
+// The rewritten line may only be refused for a value quote() made too long.
+bool too_long_after_quoting(const decision_read& back, const std::string& value) {
+    return back.what == decision_read::outcome::field_too_long && quote(value).size() > max_decision_value;
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size == 0) return 0;
@@ -31,6 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                        .dkim = d.dkim,
                                        .dkim_error = "x"});
             const auto back = read_decision_line(program, again);
+            if (too_long_after_quoting(back, from)) break;
             if (back.what != decision_read::outcome::decision || back.fields.action != d.action ||
                 back.fields.reason != d.reason || back.fields.dkim != d.dkim ||
                 unquote(back.fields.from_domains) != from) {
@@ -48,6 +60,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             const std::string reply = unquote(d.reply);
             again = write_socketmap_line({.key = "k", .reply = reply, .reason = d.steering_reason});
             const auto back = read_decision_line(program, again);
+            if (too_long_after_quoting(back, reply)) break;
             if (back.what != decision_read::outcome::decision || unquote(back.fields.reply) != reply ||
                 back.fields.status != socketmap_reply_parts(reply).first) {
                 std::abort();
