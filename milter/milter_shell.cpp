@@ -120,8 +120,10 @@ void set_reply(SMFICTX* ctx, const smtp_reply& r) {
 sfsistat answer_internal_error(SMFICTX* ctx, stage st) noexcept {
     if (st == stage::negotiate) return SMFIS_CONTINUE;
     session* s = get(ctx);
-    if (s != nullptr) s->msg.failed = true;
-    if (s != nullptr && s->no_reply && is_no_reply_step(st)) return SMFIS_NOREPLY;
+    if (s != nullptr && is_no_reply_step(st)) {
+        s->msg.failed = true;  // the message is deferred at its end, whatever this step answers
+        if (s->no_reply) return SMFIS_NOREPLY;
+    }
     if (s != nullptr && st == stage::eom) s->msg = message{};  // the next message starts clean
     try {
         set_reply(ctx, internal_error_reply());
@@ -292,7 +294,8 @@ sfsistat on_body(SMFICTX* ctx, unsigned char* bytes, size_t len) {
 sfsistat apply(SMFICTX* ctx, session& s) {
     message& m = s.msg;
     if (m.signing) m.dkim = finish_signing(ctx, *m.signing);
-    const decision d = finalize(std::move(*m.verdict), m.dkim);
+    finalize(*m.verdict, m.dkim);
+    const decision& d = *m.verdict;
     message_record rec{.queue_id = macro(ctx, "i"),
                        .client_address = s.client_address,
                        .sasl_login = m.sasl_login,

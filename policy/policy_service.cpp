@@ -94,10 +94,10 @@ std::string policy_service::on_policy(const policy_request& req) {
 void policy_service::log_lookup(std::string_view key, std::string_view domain, const socketmap_reply& reply,
                                 std::string_view reason) {
     log::level lvl = log::level::notice;
-    if (reply.status == socketmap_status::ok) {
+    if (reply.status() == socketmap_status::ok) {
         ++stats_.steered;
         lvl = log::level::info;
-    } else if (reply.status == socketmap_status::notfound) {
+    } else if (reply.status() == socketmap_status::notfound) {
         ++stats_.not_steered;
         lvl = log::level::debug;
     } else {
@@ -158,11 +158,12 @@ void policy_service::on_mx_answer(const std::string& domain, const dns::answer& 
 
 // The lookup itself goes on after a wait expires: its answer fills the cache for the retry.
 void policy_service::on_tick(std::int64_t) {
+    if (!waits_.has_deadlines()) return;  // every loop turn: nothing to do, nothing to build
     for (auto& w : waits_.expire()) {
         ++stats_.mx_timeouts;
         socketmap_reply reply = reply_for_verdict(mx_verdict::temp, w.domain, cfg_->steering, active_transport());
         log_lookup(w.key, w.domain, reply, "mx_wait_expired");
-        server_->complete(w.token, std::move(reply));
+        server_->complete(w.token, reply);
     }
 }
 

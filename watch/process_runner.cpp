@@ -38,6 +38,7 @@ std::optional<child> spawn(const std::vector<std::string>& argv, bool capture_ou
         return std::nullopt;
     }
     std::vector<char*> args;
+    args.reserve(argv.size() + 1);
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     const pid_t pid = ::fork();

@@ -44,14 +44,13 @@ signing_outcome outcome_without_key(const decision& d, std::string key_error) {
     return {dkim_status::failed, std::move(key_error)};
 }
 
-decision finalize(decision d, const signing_outcome& signing) {
-    if (signing.status != dkim_status::failed || d.action != verdict::accept) return d;
+void finalize(decision& d, const signing_outcome& signing) {
+    if (signing.status != dkim_status::failed || d.action != verdict::accept) return;
     d.action = verdict::tempfail;
     d.worst = severity::temporary;
     d.reason_code = "dkim_sign_error";
     d.reason_text = "DKIM signing for " + d.signing_domain + " failed, try again later";
     d.reply = {"451", "4.7.1", d.reason_text};
-    return d;
 }
 
 }  // namespace relaygate::milter

@@ -30,6 +30,7 @@ std::vector<mx_wait_queue::waiter> mx_wait_queue::answer(const std::string& doma
 
 std::vector<mx_wait_queue::waiter> mx_wait_queue::expire() {
     std::vector<waiter> out;
+    if (deadlines_.empty()) return out;  // the common case: no clock read, no allocation
     const std::int64_t now = now_ms_();
     while (!deadlines_.empty() && deadlines_.front().at <= now) {
         deadline d = std::move(deadlines_.front());

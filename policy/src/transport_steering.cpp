@@ -7,13 +7,7 @@ namespace relaygate::policy {
 namespace {
 
 socketmap_reply ok_reply(const steering_config& cfg, std::string_view active) {
-    std::string_view transport = choose_transport(cfg, active);
-    std::string value;
-    value.reserve(transport.size() + 1 + cfg.nexthop.size());
-    value += transport;
-    value += ':';
-    value += cfg.nexthop;
-    return socketmap_reply::ok(std::move(value));
+    return socketmap_reply::ok({choose_transport(cfg, active), ":", cfg.nexthop});
 }
 
 socketmap_step done(socketmap_reply reply, steering_reason why, std::string domain = {}) {

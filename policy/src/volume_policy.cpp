@@ -3,7 +3,6 @@
 
 #include <array>
 #include <charconv>
-#include <optional>
 
 #include "relaygate/policy/domain_list.hpp"
 
@@ -172,22 +171,21 @@ sender_class classify_sender(std::string_view sender_domain, const registry::dom
 
 namespace {
 
-// The size cap: the declared SIZE at RCPT, the real size at END-OF-MESSAGE; nullopt = within it.
-std::optional<policy_decision> size_cap_decision(const policy_request& req, const volume_config& cfg,
-                                                 const std::string& sender_domain,
-                                                 const registry::domain_registry* reg) {
-    if (req.size <= 0 || cfg.size_caps.empty()) return std::nullopt;
+// The size cap: the declared SIZE at RCPT, the real size at END-OF-MESSAGE.
+// True (d filled in) when the message is over it.
+bool over_size_cap(policy_decision& d, const policy_request& req, const volume_config& cfg,
+                   const std::string& sender_domain, const registry::domain_registry* reg) {
+    if (req.size <= 0 || cfg.size_caps.empty()) return false;
     sender_class cls = classify_sender(sender_domain, reg);
     auto it = cfg.size_caps.find(std::string(to_string(cls)));
     if (it == cfg.size_caps.end()) it = cfg.size_caps.find("default");
-    if (it == cfg.size_caps.end() || it->second <= 0 || req.size <= it->second) return std::nullopt;
-    policy_decision d;
+    if (it == cfg.size_caps.end() || it->second <= 0 || req.size <= it->second) return false;
     d.what = verdict::defer_size;
     d.text = "Message size " + std::to_string(req.size) + " exceeds the limit of " + std::to_string(it->second) +
              " bytes for " + std::string(to_string(cls)) + " senders";
     d.detail = "class=" + std::string(to_string(cls)) + " size=" + std::to_string(req.size) +
                " cap=" + std::to_string(it->second);
-    return d;
+    return true;
 }
 
 // Fills ops (one per rule that applies) and rule_of beside them; returns how many.
@@ -218,8 +216,8 @@ std::size_t counter_ops(const policy_request& req, const volume_config& cfg, con
     return n;
 }
 
-policy_decision over_rate(const rate_rule& rule, std::string_view value, std::uint64_t estimate) {
-    policy_decision d;
+// Fills d in for a request over rule (filled in place: no second decision on the hot path).
+void over_rate(policy_decision& d, const rate_rule& rule, std::string_view value, std::uint64_t estimate) {
     d.what = verdict::defer_rate;
     d.text = std::string(human_dimension(rule.dim)) + " " + std::string(value) + " is over its limit of " +
              std::to_string(rule.max) + " " + std::string(to_string(rule.what)) + " per " +
@@ -227,7 +225,6 @@ policy_decision over_rate(const rate_rule& rule, std::string_view value, std::ui
     d.detail = "limit=" + std::string(to_string(rule.dim)) + ":" + std::string(to_string(rule.what)) + ":" +
                std::to_string(rule.max) + "/" + std::to_string(rule.window_s) + " key=" + std::string(value) +
                " current=" + std::to_string(estimate);
-    return d;
 }
 
 }  // namespace
@@ -247,7 +244,7 @@ policy_decision decide_volume(const policy_request& req, const volume_config& cf
                 if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
         }
     }
-    if (auto capped = size_cap_decision(req, cfg, keys.sender_domain, reg)) return std::move(*capped);
+    if (over_size_cap(d, req, cfg, keys.sender_domain, reg)) return d;
     // Reused between calls (one loop thread): the keys keep their capacity, no allocation per request.
     static thread_local std::array<counter_op, 16> ops;
     std::array<const rate_rule*, 16> rule_of{};
@@ -261,7 +258,8 @@ policy_decision decide_volume(const policy_request& req, const volume_config& cf
     }
     if (r.over < 0) return d;
     const rate_rule& rule = *rule_of[static_cast<std::size_t>(r.over)];
-    return over_rate(rule, value_of(req, rule.dim, keys), r.estimate);
+    over_rate(d, rule, value_of(req, rule.dim, keys), r.estimate);
+    return d;
 }
 
 std::string format_action(const policy_decision& d) {

@@ -21,8 +21,8 @@ TEST_P(socketmap_wire, is_the_status_a_space_and_the_value) { EXPECT_EQ(GetParam
 
 INSTANTIATE_TEST_SUITE_P(
     reply, socketmap_wire,
-    ::testing::Values(wire_case{"ok_carries_the_transport", socketmap_reply::ok("msft-out:"), "OK msft-out:"},
-                      wire_case{"ok_with_a_nexthop", socketmap_reply::ok("msft-spare:[127.0.0.1]:2525"),
+    ::testing::Values(wire_case{"ok_carries_the_transport", socketmap_reply::ok({"msft-out", ":"}), "OK msft-out:"},
+                      wire_case{"ok_with_a_nexthop", socketmap_reply::ok({"msft-spare:[127.0.0.1]:2525"}),
                                 "OK msft-spare:[127.0.0.1]:2525"},
                       wire_case{"notfound_keeps_its_trailing_space", socketmap_reply::notfound(), "NOTFOUND "},
                       wire_case{"temp_carries_the_reason", socketmap_reply::temp("MX lookup for a.test failed"),
@@ -31,6 +31,15 @@ INSTANTIATE_TEST_SUITE_P(
                                 "PERM unknown map name"},
                       wire_case{"a_default_reply_is_notfound", socketmap_reply{}, "NOTFOUND "}),
     [](const auto& info) { return info.param.name; });
+
+TEST(socketmap_reply, status_and_value_read_back_what_was_made) {
+    auto ok = socketmap_reply::ok({"msft-spare", ":", "[127.0.0.1]:2525"});
+    EXPECT_EQ(ok.status(), socketmap_status::ok);
+    EXPECT_EQ(ok.value(), "msft-spare:[127.0.0.1]:2525");
+    EXPECT_EQ(socketmap_reply::notfound().value(), "");
+    EXPECT_EQ(socketmap_reply::temp("why").status(), socketmap_status::temp);
+    EXPECT_EQ(socketmap_reply::temp("why").value(), "why");
+}
 
 TEST(socketmap_status, names_are_the_protocol_words) {
     EXPECT_EQ(to_string(socketmap_status::ok), "OK");

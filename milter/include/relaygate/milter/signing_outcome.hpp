@@ -41,10 +41,11 @@ std::optional<signing_outcome> settle_without_signing(const decision& d, bool si
 // without a configured key is simply not signed; a customer key must work.
 signing_outcome outcome_without_key(const decision& d, std::string key_error);
 
-// The final verdict: a verified domain's accepted mail must leave signed, so a
-// failed signature turns accept into 451 4.7.1 (reason dkim_sign_error) and the
-// client keeps the message until the key works. Tag mode stays tag (it never
-// refuses); every other verdict passes unchanged.
-decision finalize(decision d, const signing_outcome& signing);
+// Makes d the final verdict: a verified domain's accepted mail must leave
+// signed, so a failed signature turns accept into 451 4.7.1 (reason
+// dkim_sign_error) and the client keeps the message until the key works. Tag
+// mode stays tag (it never refuses); every other verdict passes unchanged.
+// In place: the decision is not copied on the hot path.
+void finalize(decision& d, const signing_outcome& signing);
 
 }  // namespace relaygate::milter
