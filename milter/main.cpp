@@ -16,39 +16,56 @@
 
 using namespace relaygate;
 
-int main(int argc, char** argv) {
-    // Block the stop/reload signals before any thread exists, so that every thread
-    // inherits the mask and only libmilter's signal thread (sigwait) receives them.
+namespace {
+
+// Block the stop/reload signals before any thread exists, so that every thread
+// inherits the mask and only libmilter's signal thread (sigwait) receives them.
+void block_signals() {
     sigset_t signals;
     sigemptyset(&signals);
     for (int s : {SIGHUP, SIGTERM, SIGINT}) sigaddset(&signals, s);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+}
 
-    auto parsed = milter::parse_milter_config(argc, argv);
-    if (parsed.what == milter::config_result::outcome::help) {
-        std::fputs(parsed.text.c_str(), stdout);
-        return 0;
+// The signer with the operator keys (null when signing is off), or the start error.
+expected<std::unique_ptr<milter::dkim_signer>, std::string> make_signer(const milter::milter_config& cfg) {
+    if (!cfg.signing) return std::unique_ptr<milter::dkim_signer>();
+    auto signer = std::make_unique<milter::dkim_signer>();
+    for (const auto& k : cfg.operator_keys) {
+        if (auto ok = signer->add_operator_key(k.domain, k.selector, k.key_path); !ok) {
+            return unexpected("reason=operator_key error=" + log::quote(ok.error()));
+        }
     }
-    if (parsed.what == milter::config_result::outcome::error) {
-        std::fprintf(stderr, "relaygate-milter: %s\n", parsed.text.c_str());
-        return 2;
+    return signer;
+}
+
+std::int64_t unix_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    block_signals();
+    auto parsed = milter::parse_milter_config(argc, argv);
+    if (parsed.what != milter::config_result::outcome::run) {
+        const bool help = parsed.what == milter::config_result::outcome::help;
+        std::fprintf(help ? stdout : stderr, help ? "%s" : "relaygate-milter: %s\n", parsed.text.c_str());
+        return help ? 0 : 2;
     }
     const milter::milter_config& cfg = parsed.config;
     log::configure("relaygate-milter", cfg.log_sink, cfg.log_level);
 
-    std::unique_ptr<milter::dkim_signer> signer;
-    if (cfg.signing) {
-        signer = std::make_unique<milter::dkim_signer>();
-        for (const auto& k : cfg.operator_keys) {
-            if (auto ok = signer->add_operator_key(k.domain, k.selector, k.key_path); !ok) {
-                log::error("- start_failed reason=operator_key error=" + log::quote(ok.error()));
-                return 1;
-            }
-        }
+    auto made = make_signer(cfg);
+    if (!made) {
+        log::error("- start_failed " + made.error());
+        return 1;
     }
     // Each snapshot's signing keys are parsed before it is published: a bad key
     // stops the start, or fails a reload (the old snapshot and its keys stay).
     registry::registry_reloader::prepare_hook prepare_keys;
+    std::unique_ptr<milter::dkim_signer> signer = std::move(*made);
     if (signer) prepare_keys = [&signer](const auto& snapshot) { return signer->prepare(snapshot); };
     auto first = registry::load_snapshot(cfg.registry);
     if (first && prepare_keys) {
@@ -68,18 +85,12 @@ int main(int argc, char** argv) {
             return 1;
         }
     }
-
     milter::milter_runtime runtime{
         .config = &cfg,
         .registry = &handle,
         .signer = signer.get(),
         .rejections = &rejections,
-        .clock =
-            [] {
-                return std::chrono::duration_cast<std::chrono::seconds>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                    .count();
-            },
+        .clock = unix_now,
         .on_sighup =
             [&] {
                 reloader.request_reload();

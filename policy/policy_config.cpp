@@ -1,14 +1,17 @@
 // policy_config.cpp: see policy_config.hpp. The config file goes through the
-// registry's parse_config_file(), so every error carries file:line:key.
+// registry's read_config(), so every error carries file:line: key 'k'.
 #include "policy/policy_config.hpp"
 
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <iostream>
 
 #include "relaygate/log/log.hpp"
+#include "relaygate/registry/config_file.hpp"
 
 namespace relaygate::policy {
 namespace po = boost::program_options;
+namespace rl = relaygate::log;
 namespace {
 
 po::options_description describe(daemon_config& c) {
@@ -41,12 +44,6 @@ po::options_description describe(daemon_config& c) {
     add("size-cap", multi(&c.size_caps), "size cap CLASS:BYTES (default, operator, registered, other)");
     add("filter-mode", po::value(&c.filter_mode)->default_value(c.filter_mode),
         "answer FILTER <transport>: for Microsoft recipients at RCPT (message-wide!)");
-    add("egress-file", po::value(&c.egress_file)->default_value(c.egress_file), "egress state JSON file (no redis)");
-    // The same key under relaygate-watch's name, so one shared config file can serve both.
-    add("egress-state-file", po::value(&c.egress_file), "same as egress-file (relaygate-watch's key)");
-    add("redis", po::value(&c.redis), "Redis host:port or /path.sock: shared egress state and counters");
-    add("redis-prefix", po::value(&c.redis_prefix)->default_value(c.redis_prefix), "Redis key prefix");
-    add("redis-timeout-ms", po::value(&c.redis_timeout_ms)->default_value(c.redis_timeout_ms), "Redis command timeout");
     add("shared-counters", po::value(&c.shared_counters)->default_value(c.shared_counters),
         "with redis: keep rate counters in Redis");
     add("max-rate-keys", po::value(&c.max_rate_keys)->default_value(c.max_rate_keys),
@@ -56,6 +53,7 @@ po::options_description describe(daemon_config& c) {
     add("log-level", po::value(&c.log_level)->default_value(c.log_level), "debug, info, notice, warning, error");
     add("log-sink", po::value(&c.log_sink)->default_value(c.log_sink), relaygate::log::sink_help.data());
     registry::add_registry_options(d, c.registry);
+    egress::add_egress_options(d, c.egress_keys);
     return d;
 }
 
@@ -63,38 +61,33 @@ po::options_description describe(daemon_config& c) {
 
 expected<std::optional<daemon_config>, std::string> parse_daemon_config(int argc, const char* const argv[]) {
     daemon_config c;
-    po::options_description desc = describe(c);
-    po::options_description cli("command line only");
-    cli.add_options()("help,h", "print this help")("config,c", po::value(&c.config_file), "config file");
-    po::options_description all;
-    all.add(cli).add(desc);
-    po::variables_map vm;
-    try {
-        po::store(po::parse_command_line(argc, argv, all), vm);
-    } catch (const std::exception& e) {
-        return unexpected(std::string("command line: ") + e.what());
-    }
-    if (vm.count("help")) {
-        std::cout << "relaygate-policy: Postfix policy service and transport_maps socketmap\n\n" << all << "\n";
+    po::options_description keys = describe(c);
+    auto read =
+        registry::read_config(argc, argv,
+                              {.program = "policy",
+                               .keys = &keys,
+                               .usage = "relaygate-policy: Postfix policy service and transport_maps socketmap\n"
+                                        "usage: relaygate-policy [--config FILE] [options]"});
+    if (!read) return unexpected(read.error());
+    if (read->help) {
+        std::cout << read->help_text << "\n";
         return std::optional<daemon_config>{};
     }
-    if (vm.count("config")) {
-        // [milter] / [watch] sections of a shared file belong to the other daemons.
-        auto r = registry::parse_config_file(vm["config"].as<std::string>(), desc, vm, {"milter", "watch", "admin"});
-        if (!r) return unexpected(r.error());
-    }
-    try {
-        po::notify(vm);
-    } catch (const std::exception& e) {
-        return unexpected(std::string("configuration: ") + e.what());
-    }
+    c.config_file = read->source.file();
+    c.source = read->source;
+    auto egress = egress::build_egress_topology(c.egress_keys, c.source);
+    if (!egress) return unexpected(egress.error());
+    c.egress = std::move(*egress);
     // The registry keys are validated when the shared file configures outbound
     // IPs (the milter needs them; the policy daemon uses only the admin file,
     // the operator domains and DNS, so it runs without them too).
     if (!c.registry.outbound_ips.empty()) {
-        auto valid =
-            c.config_file.empty() ? registry::validate(c.registry) : registry::validate(c.registry, c.config_file);
-        if (!valid) return unexpected(valid.error());
+        if (auto valid = registry::validate(c.registry, c.source); !valid) return unexpected(valid.error());
+    }
+    if (!rl::parse_level(c.log_level)) return unexpected(c.source.error("log-level", "unknown level", c.log_level));
+    if (!rl::parse_sink(c.log_sink)) {
+        return unexpected(
+            c.source.error("log-sink", "want syslog, stderr, both, postlog or postlog:/PATH", c.log_sink));
     }
     return std::optional<daemon_config>{c};
 }
@@ -108,24 +101,34 @@ expected<std::shared_ptr<const service_config>, std::string> build_service_confi
     s.family = c.family;
     s.designated = c.designated_transport;
     s.spares = c.spare_transports;
+    if (const auto* f = c.egress.family(c.family)) {  // failover= names the family: its transports win
+        s.designated = f->designated;
+        if (std::find(s.spares.begin(), s.spares.end(), f->spare) == s.spares.end()) s.spares.push_back(f->spare);
+    }
     s.nexthop = c.transport_nexthop;
     s.mx_detection = c.mx_detection;
     if (!c.mx_suffixes.empty()) s.mx_suffixes = c.mx_suffixes;
     s.map_names = c.socketmap_names;
-    if (s.designated.empty()) return unexpected(std::string("designated-transport: must not be empty"));
+    const auto& src = c.source;
+    if (s.designated.empty()) return unexpected(src.error("designated-transport", "must not be empty"));
     for (const auto& t : s.spares) {
         if (t.empty() || t.find_first_of(" :\t") != std::string::npos)
-            return unexpected("spare-transport: bad transport name '" + t + "'");
+            return unexpected(src.error("spare-transport", "bad transport name", t));
+    }
+    for (const auto& l : c.limits) {  // each one first, so the error names its line
+        if (auto r = parse_rate_rule(l); !r) return unexpected(src.error("limit", r.error(), l));
     }
     auto rules = parse_rate_rules(c.limits);
-    if (!rules) return unexpected(rules.error());
+    if (!rules) return unexpected(src.error("limit", rules.error()));
     cfg->volume.rules = std::move(*rules);
     for (const auto& sc : c.size_caps) {
         auto r = parse_size_cap(sc);
-        if (!r) return unexpected(r.error());
+        if (!r) return unexpected(src.error("size-cap", r.error(), sc));
         cfg->volume.size_caps[r->first] = r->second;
     }
-    if (c.mx_wait_ms <= 0 || c.mx_wait_ms > 60000) return unexpected(std::string("mx-wait-ms: 1..60000"));
+    if (c.mx_wait_ms <= 0 || c.mx_wait_ms > 60000) {
+        return unexpected(src.error("mx-wait-ms", "must be 1..60000", std::to_string(c.mx_wait_ms)));
+    }
     cfg->mx_wait_ms = c.mx_wait_ms;
     cfg->filter_mode = c.filter_mode;
     return std::shared_ptr<const service_config>(std::move(cfg));

@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "policy/policy_service.hpp"
+#include "relaygate/egress/egress_topology.hpp"
+#include "relaygate/registry/config_file.hpp"
 #include "relaygate/registry/expected.hpp"
 #include "relaygate/registry/registry_options.hpp"
 
@@ -22,27 +24,26 @@ struct daemon_config {
     std::string socketmap_listen = "inet:127.0.0.1:10041";               // transport_maps endpoint; "" = off
     std::vector<std::string> socketmap_names{"transport"};               // map names answered
     std::string microsoft_domains = "/etc/relaygate/microsoft-domains";  // the family domain list
-    std::string family = "microsoft";                                    // egress_store family name
-    std::string designated_transport = "msft-out";                       // master.cf transport on the designated IP
-    std::vector<std::string> spare_transports{"msft-spare"};             // allowed failover transports
-    std::string transport_nexthop;         // appended after "transport:" (tests: [127.0.0.1]:port)
-    bool mx_detection = true;              // MX lookups for unlisted domains
-    std::vector<std::string> mx_suffixes;  // empty = the three Microsoft suffixes
-    int mx_wait_ms = 3000;                 // bounded wait, then TEMP
-    std::size_t mx_cache_size = 100000;    // LRU entries
-    std::vector<std::string> limits;       // DIM:METRIC:MAX/WINDOW
-    std::vector<std::string> size_caps;    // CLASS:BYTES
-    bool filter_mode = false;              // FILTER at RCPT (one recipient per message only)
-    std::string egress_file = "/var/lib/relaygate/egress.json";  // file back end of the egress state
-    std::string redis;                                           // host:port or /path.sock; "" = in-process/file
-    std::string redis_prefix = "relaygate:";
-    int redis_timeout_ms = 100;
+    std::string family = "microsoft";                                    // the family steered (egress state name)
+    std::string designated_transport = "msft-out";            // designated transport when no failover= names the family
+    std::vector<std::string> spare_transports{"msft-spare"};  // allowed failover transports (plus failover='s spare)
+    std::string transport_nexthop;                            // appended after "transport:" (tests: [127.0.0.1]:port)
+    bool mx_detection = true;                                 // MX lookups for unlisted domains
+    std::vector<std::string> mx_suffixes;                     // empty = the three Microsoft suffixes
+    int mx_wait_ms = 3000;                                    // bounded wait, then TEMP
+    std::size_t mx_cache_size = 100000;                       // LRU entries
+    std::vector<std::string> limits;                          // DIM:METRIC:MAX/WINDOW
+    std::vector<std::string> size_caps;                       // CLASS:BYTES
+    bool filter_mode = false;                                 // FILTER at RCPT (one recipient per message only)
+    egress::egress_keys egress_keys;      // shared keys as read: failover=, egress-state-file, redis, ...
+    egress::egress_topology egress;       // the same, checked (Redis: egress state, and counters below)
     bool shared_counters = true;          // with redis: counters in Redis too
     std::size_t max_rate_keys = 2000000;  // in-process counter keys (bounded memory)
     std::size_t max_connections = 20000;
     registry::registry_options registry;  // shared keys: admin-file, operator-domain, dns-forwarder, ...
     std::string log_level = "info";       // debug, info, notice, warning, error
     std::string log_sink = "syslog";      // syslog, stderr, both, postlog[:PATH] (log::parse_sink)
+    registry::config_source source;       // where the values came from (locates later errors)
 };
 
 // Parses argv (and the --config file it names). nullopt result with no error

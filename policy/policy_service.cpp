@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "relaygate/log/decision_line.hpp"
 #include "relaygate/log/log.hpp"
 
 namespace relaygate::policy {
@@ -14,8 +15,6 @@ std::int64_t wall_now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
 }
-
-std::string_view or_dash(std::string_view s) { return s.empty() ? std::string_view("-") : s; }
 
 }  // namespace
 
@@ -73,16 +72,21 @@ std::string policy_service::on_policy(const policy_request& req) {
             break;
     }
     if (lvl < min_log_level_) return reply;  // the logger would drop it: do not build it (hot path)
-    std::string line = std::string(or_dash(req.queue_id));
-    line += " policy action=";
-    line += to_string(d.what);
-    line += " state=" + std::string(or_dash(req.protocol_state));
-    line += " sender=" + log::quote(req.sender) + " recipient=" + log::quote(req.recipient);
-    line += " client=" + std::string(or_dash(req.client_address));
-    if (!req.sasl_username.empty()) line += " sasl=" + log::quote(req.sasl_username);
-    if (!d.detail.empty()) line += " " + d.detail;
-    if (d.what == verdict::filter) line += " filter=" + d.text;
-    if (d.what == verdict::fail_open) line += " failures=" + std::to_string(counters_->failures());
+    static constexpr log::policy_action actions[] = {log::policy_action::dunno, log::policy_action::defer_rate,
+                                                     log::policy_action::defer_size, log::policy_action::fail_open,
+                                                     log::policy_action::filter};
+    const std::string line = log::write_policy_line(
+        {.queue_id = req.queue_id,
+         .action = actions[static_cast<int>(d.what)],
+         .state = req.protocol_state,
+         .sender = req.sender,
+         .recipient = req.recipient,
+         .client = req.client_address,
+         .sasl = req.sasl_username,
+         .detail = d.detail,
+         .filter = d.text,
+         .failures =
+             d.what == verdict::fail_open ? std::optional<std::uint64_t>(counters_->failures()) : std::nullopt});
     log::write(lvl, line);
     return reply;
 }
@@ -100,8 +104,8 @@ void policy_service::log_lookup(std::string_view key, std::string_view domain, c
         ++stats_.temp;
     }
     if (lvl < min_log_level_) return;  // not built when the logger would drop it
-    log::write(lvl, "- socketmap key=" + log::quote(key) + " domain=" + std::string(or_dash(domain)) +
-                        " reply=" + log::quote(reply.to_wire()) + " reason=" + std::string(reason));
+    const std::string wire = reply.to_wire();
+    log::write(lvl, log::write_socketmap_line({.key = key, .domain = domain, .reply = wire, .reason = reason}));
 }
 
 // TEMP at once, without waiting for an MX answer (no resolver, too many lookups in flight).

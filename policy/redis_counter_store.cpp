@@ -1,14 +1,14 @@
-// redis_counter_store.cpp: the shared counter_store (see counter_store.hpp).
+// redis_counter_store.cpp: the shared counter_store (see redis_counter_store.hpp).
 // One EVAL per apply(): the script computes every op's sliding estimate,
 // stops at the first one over its limit, else INCRBYs them all (with EXPIRE
 // of two windows), atomically on the Redis server, so several relaygate-policy
 // daemons enforce one quota. Fail-open: any error returns failed=true.
-#include <hiredis/hiredis.h>
-
 #include <chrono>
 #include <string>
 #include <vector>
 
+#include "policy/redis_counter_store.hpp"
+#include "relaygate/egress/redis_connection.hpp"
 #include "relaygate/log/log.hpp"
 #include "relaygate/policy/counter_store.hpp"
 
@@ -45,19 +45,15 @@ return {0, 0}
 
 class redis_counter_store final : public counter_store {
 public:
-    redis_counter_store(std::string host, int port, std::string prefix, int timeout_ms)
-        : host_(std::move(host)), port_(port), prefix_(std::move(prefix)), timeout_ms_(timeout_ms) {}
-    ~redis_counter_store() override {
-        if (ctx_ != nullptr) redisFree(ctx_);
-    }
+    redis_counter_store(egress::redis_endpoint endpoint, std::string prefix, int timeout_ms)
+        : redis_({.endpoint = std::move(endpoint),
+                  .timeout = std::chrono::milliseconds(timeout_ms),
+                  .log_name = "counters_redis",
+                  .unreachable_note = "fail_open=dunno"}),
+          prefix_(std::move(prefix)) {}
 
     counter_result apply(std::span<const counter_op> ops, std::int64_t now_ms) override {
         counter_result r;
-        if (!connect()) {
-            r.failed = true;
-            ++failures_;
-            return r;
-        }
         std::vector<std::string> args{"EVAL", script, std::to_string(ops.size())};
         for (const auto& op : ops) {
             args.push_back(prefix_ + "rate:" + op.key + ":" + std::string(metric_name(op.what)) + ":" +
@@ -71,32 +67,27 @@ public:
             args.push_back(std::to_string(op.add));
             args.push_back(op.enforce ? "1" : "0");
         }
-        std::vector<const char*> argv;
-        std::vector<size_t> lens;
-        for (const auto& a : args) {
-            argv.push_back(a.data());
-            lens.push_back(a.size());
-        }
-        auto* reply =
-            static_cast<redisReply*>(redisCommandArgv(ctx_, static_cast<int>(argv.size()), argv.data(), lens.data()));
-        if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
-            reply->element[0]->type != REDIS_REPLY_INTEGER) {
-            log::warning("- counters_redis_failed error=" + log::quote(reply == nullptr ? std::string(ctx_->errstr)
-                                                                       : reply->type == REDIS_REPLY_ERROR
-                                                                           ? std::string(reply->str, reply->len)
-                                                                           : std::string("unexpected reply")));
-            if (reply != nullptr) freeReplyObject(reply);
-            drop();
+        auto reply = redis_.command(args);
+        const bool shaped = reply && reply->type == egress::redis_value::kind::array && reply->elements.size() == 2 &&
+                            reply->elements[0].type == egress::redis_value::kind::integer;
+        if (!shaped) {
+            if (!reply && reply.error().unreachable) {
+                ++failures_;
+                r.failed = true;
+                return r;
+            }
+            log::warning("- counters_redis_failed error=" +
+                         log::quote(reply ? std::string("unexpected reply") : reply.error().message));
+            redis_.drop();
             r.failed = true;
             ++failures_;
             return r;
         }
-        long long over = reply->element[0]->integer;
+        long long over = reply->elements[0].integer;
         if (over > 0) {
             r.over = static_cast<int>(over - 1);
-            r.estimate = static_cast<std::uint64_t>(reply->element[1]->integer);
+            r.estimate = static_cast<std::uint64_t>(reply->elements[1].integer);
         }
-        freeReplyObject(reply);
         return r;
     }
 
@@ -109,42 +100,16 @@ private:
         return names[static_cast<int>(m)];
     }
 
-    bool connect() {
-        if (ctx_ != nullptr) return true;
-        auto now = std::chrono::steady_clock::now();
-        if (now < retry_after_) return false;
-        retry_after_ = now + std::chrono::seconds(1);
-        timeval tv{timeout_ms_ / 1000, (timeout_ms_ % 1000) * 1000};
-        ctx_ = host_.starts_with("/") ? redisConnectUnixWithTimeout(host_.c_str(), tv)
-                                      : redisConnectWithTimeout(host_.c_str(), port_, tv);
-        if (ctx_ == nullptr || ctx_->err != 0) {
-            log::warning("- counters_redis_unreachable host=" + log::quote(host_) + " port=" + std::to_string(port_) +
-                         " error=" + log::quote(ctx_ != nullptr ? ctx_->errstr : "alloc") + " fail_open=dunno");
-            drop();
-            return false;
-        }
-        redisSetTimeout(ctx_, tv);
-        return true;
-    }
-    void drop() {
-        if (ctx_ != nullptr) redisFree(ctx_);
-        ctx_ = nullptr;
-    }
-
-    std::string host_;
-    int port_;
+    egress::redis_connection redis_;
     std::string prefix_;
-    int timeout_ms_;
-    redisContext* ctx_ = nullptr;
-    std::chrono::steady_clock::time_point retry_after_{};
     std::uint64_t failures_ = 0;
 };
 
 }  // namespace
 
-std::unique_ptr<counter_store> make_redis_counter_store(std::string host, int port, std::string prefix,
+std::unique_ptr<counter_store> make_redis_counter_store(egress::redis_endpoint endpoint, std::string prefix,
                                                         int timeout_ms) {
-    return std::make_unique<redis_counter_store>(std::move(host), port, std::move(prefix), timeout_ms);
+    return std::make_unique<redis_counter_store>(std::move(endpoint), std::move(prefix), timeout_ms);
 }
 
 }  // namespace relaygate::policy

@@ -1,7 +1,7 @@
-// main.cpp: relaygate-watch. Parses the options, builds the egress store (file,
-// or Redis with --redis), the DNS resolver (only when IPs are to be swept) and
-// the metrics server and, unless reverify = off, the re-verification service;
-// installs the signal flags and runs the daemon loop.
+// main.cpp: relaygate-watch. Parses the options, opens the egress store the
+// shared topology names (file, or Redis with --redis), the DNS resolver (only
+// when IPs are to be swept), the metrics server and, unless reverify = off, the
+// re-verification service; installs the signal flags and runs the daemon loop.
 // --list-failures prints the failure ledger instead (see docs/watch.md).
 #include <signal.h>
 
@@ -11,7 +11,7 @@
 #include <iostream>
 
 #include "relaygate/dns/dns_resolver.hpp"
-#include "relaygate/egress/egress_state.hpp"
+#include "relaygate/egress/egress_topology.hpp"
 #include "relaygate/log/log.hpp"
 #include "watch/failure_ledger.hpp"
 #include "watch/metrics_server.hpp"
@@ -54,22 +54,35 @@ int list_failures(const watch_options& o) {
     return 0;
 }
 
-std::unique_ptr<egress::egress_store> make_store(const watch_options& o) {
-    if (o.redis.empty()) return egress::make_file_egress_store(o.egress_state_file);
-    const auto colon = o.redis.rfind(':');
-    const std::string host = colon == std::string::npos ? o.redis : o.redis.substr(0, colon);
-    const int port = colon == std::string::npos ? 6379 : std::atoi(o.redis.c_str() + colon + 1);
-    return egress::make_redis_egress_store(host, port, o.redis_prefix);
+// The resolver for DNSBL sweeps, only when there are IPs to sweep (else query stays empty).
+std::unique_ptr<dns::resolver> make_resolver(const watch_options& o, async_query& query) {
+    if (o.dnsbl_ips.empty() || o.dnsbl_interval <= 0) return nullptr;
+    auto resolver = std::make_unique<dns::resolver>(dns::resolver_options{
+        .forwarders = o.registry.dns_forwarders, .timeout = std::chrono::milliseconds(o.dnsbl_timeout_ms)});
+    query = [r = resolver.get()](std::string name, std::function<void(const dns::answer&)> done) {
+        r->resolve_async(std::move(name), dns::rr_type::a, std::move(done));
+    };
+    return resolver;
+}
+
+void install_signal_flags() {
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaction(s, &sa, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+int fail(const std::string& why, int rc) {
+    std::cerr << "relaygate-watch: " << why << "\n";
+    return rc;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
     auto parsed = parse_watch_options(argc, argv);
-    if (!parsed) {
-        std::cerr << "relaygate-watch: " << parsed.error() << "\n";
-        return 2;
-    }
+    if (!parsed) return fail(parsed.error(), 2);
     if (!parsed->help_text.empty()) {
         std::cout << "relaygate-watch: egress health, failover and the failure ledger (docs/watch.md)\n"
                   << parsed->help_text;
@@ -79,30 +92,18 @@ int main(int argc, char** argv) {
     if (o.list_failures) return list_failures(o);
 
     log::configure("relaygate-watch", *log::parse_sink(o.log_sink), log::level::info);  // validated
-
-    auto store = make_store(o);
-    std::unique_ptr<dns::resolver> resolver;
+    auto store = egress::open_egress_store(o.egress);
     async_query query;
-    if (!o.dnsbl_ips.empty() && o.dnsbl_interval > 0) {
-        resolver = std::make_unique<dns::resolver>(dns::resolver_options{
-            .forwarders = o.dns_forwarders, .timeout = std::chrono::milliseconds(o.dnsbl_timeout_ms)});
-        query = [r = resolver.get()](std::string name, std::function<void(const dns::answer&)> done) {
-            r->resolve_async(std::move(name), dns::rr_type::a, std::move(done));
-        };
-    }
+    auto resolver = make_resolver(o, query);
     auto daemon = watch_daemon::create(o, *store, query, unix_now);
     if (!daemon) {
         log::error("- start_failed" + std::string(" error=") + log::quote(daemon.error()));
-        std::cerr << "relaygate-watch: " << daemon.error() << "\n";
-        return 1;
+        return fail(daemon.error(), 1);
     }
     std::unique_ptr<metrics_server> server;
     if (!o.metrics_listen.empty()) {
         auto s = metrics_server::start(o.metrics_listen, (*daemon)->stats());
-        if (!s) {
-            std::cerr << "relaygate-watch: " << s.error() << "\n";
-            return 1;
-        }
+        if (!s) return fail(s.error(), 1);
         server = std::move(*s);
     }
     std::unique_ptr<reverify_service> reverify;
@@ -114,18 +115,11 @@ int main(int argc, char** argv) {
                                          [d = daemon->get()](std::string json) { d->run_hook(std::move(json)); });
         if (!s) {
             log::error("- start_failed reason=registry error=" + log::quote(s.error()));
-            std::cerr << "relaygate-watch: " << s.error() << "\n";
-            return 1;
+            return fail(s.error(), 1);
         }
         reverify = std::move(*s);
     }
-    struct sigaction sa {};
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, nullptr);
-    sigaction(SIGINT, &sa, nullptr);
-    sigaction(SIGHUP, &sa, nullptr);
-    signal(SIGPIPE, SIG_IGN);
+    install_signal_flags();
     log::notice("- start maillog=" + log::quote(o.maillog) + " state_dir=" + log::quote(o.state_dir) +
                 " metrics=" + (server ? "127.0.0.1:" + std::to_string(server->port()) : std::string("off")));
     (*daemon)->run(g_stop, g_reload, [&] {

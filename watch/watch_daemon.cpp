@@ -24,27 +24,6 @@ std::string kv(std::string_view key, std::string_view value) {
 constexpr std::size_t max_queued_hooks = 100;
 constexpr std::size_t max_decision_series = 256;  // per decision metric
 
-// "OK msft-out:[127.0.0.1]:25" -> {"ok", "msft-out"}; "NOTFOUND " -> {"notfound", ""}.
-std::pair<std::string, std::string> steering_labels(std::string_view logged_reply) {
-    const std::string reply = unquote_value(logged_reply);
-    const std::string_view r(reply);
-    const std::string_view word = r.substr(0, r.find(' '));
-    std::string w;
-    for (char c : word) w += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (w != "ok" && w != "notfound" && w != "temp" && w != "timeout" && w != "perm") w = "other";
-    std::string transport;
-    if (w == "ok" && word.size() < r.size()) {
-        const std::string_view value = r.substr(word.size() + 1);
-        transport = std::string(value.substr(0, value.find(':')));
-        const bool token = !transport.empty() && transport.size() <= max_token_bytes &&
-                           std::all_of(transport.begin(), transport.end(), [](unsigned char c) {
-                               return std::isalnum(c) || c == '-' || c == '_' || c == '.';
-                           });
-        if (!token) transport = "other";
-    }
-    return {w, transport};
-}
-
 }  // namespace
 
 expected<std::unique_ptr<watch_daemon>, std::string> watch_daemon::create(watch_options options,
@@ -56,9 +35,7 @@ expected<std::unique_ptr<watch_daemon>, std::string> watch_daemon::create(watch_
     auto ledger = failure_ledger::open(options.state_dir + "/ledger.sqlite");
     if (!ledger) return unexpected{ledger.error()};
     transport_map transports;
-    for (const auto& t : options.transports) {
-        if (!transports.add(t)) return unexpected{"transport: bad '" + t + "'"};
-    }
+    for (const auto& t : options.egress.transports) transports.add(t);
     return std::unique_ptr<watch_daemon>(new watch_daemon(std::move(options), store, std::move(query), std::move(clock),
                                                           std::move(*ledger), transports));
 }
@@ -78,8 +55,8 @@ watch_daemon::watch_daemon(watch_options options, egress::egress_store& store, a
                 .min_ratio = options_.alert_ratio}) {
     declare_watch_metrics(metrics_);
     const std::int64_t now = clock_();
-    for (const auto& f : options_.failovers) {
-        failover_machine m(*failover_spec::parse(f), options_.hold_down);
+    for (const auto& f : options_.egress.families) {
+        failover_machine m(f, options_.hold_down);
         const auto route = store_.active(m.spec().family);
         m.restore(route ? route->active_transport : std::string(), now);
         log::info("- failover family=" + m.spec().family + kv("active", m.active()) +
@@ -157,9 +134,10 @@ void watch_daemon::count_decision(const maillog_record& r) {
         metrics_.add(name, capped(name, {{"action", std::string(r.action)}}));
     } else {
         const std::string name = "relaygate_policy_steering_total";
-        auto [reply, transport] = steering_labels(r.reply);
-        metrics_.add(name,
-                     capped(name, {{"reply", reply}, {"transport", transport}, {"reason", std::string(r.reason)}}));
+        // status= and transport= of the line (the codec derives them from reply= on older lines).
+        metrics_.add(name, capped(name, {{"reply", std::string(log::to_string(r.decision.status))},
+                                         {"transport", std::string(r.decision.transport)},
+                                         {"reason", std::string(r.reason)}}));
     }
 }
 

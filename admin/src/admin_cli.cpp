@@ -9,6 +9,7 @@
 #include <ostream>
 
 #include "relaygate/admin/admin_command.hpp"
+#include "relaygate/registry/config_file.hpp"
 #include "relaygate/log/log.hpp"
 
 namespace relaygate::admin {
@@ -17,8 +18,6 @@ namespace {
 namespace po = boost::program_options;
 
 constexpr const char* default_config = "/etc/relaygate/relaygate.conf";
-// Sections of the shared config file that belong to the daemons, not to the registry.
-const std::vector<std::string> daemon_sections = {"milter", "policy", "watch"};
 
 void print_help(std::ostream& os, const po::options_description& global) {
     os << "usage: relaygate-admin [GLOBAL OPTIONS] COMMAND [ARGS]\n"
@@ -81,7 +80,8 @@ std::optional<int> read_config(context& ctx, global_options& g, po::variables_ma
     g.config = vm["config"].as<std::string>();
     ctx.config_from_default = vm["config"].defaulted() && !std::filesystem::exists(g.config);
     if (!ctx.config_from_default && !wants_help) {
-        auto parsed = registry::parse_config_file(g.config, g.registry_keys, vm, daemon_sections);
+        auto parsed =
+            registry::parse_config_file(g.config, g.registry_keys, vm, registry::config_scope::for_program("admin"));
         if (!parsed) {
             ctx.err << "relaygate-admin: " << parsed.error() << "\n";
             return exit_usage;
@@ -95,7 +95,10 @@ std::optional<int> read_config(context& ctx, global_options& g, po::variables_ma
         return exit_usage;
     }
     if (wants_help) return std::nullopt;
-    auto valid = registry::validate(ctx.opts, ctx.config_file);
+    const registry::config_source source =
+        ctx.config_file.empty() ? registry::config_source{}
+                                : registry::config_source{ctx.config_file, registry::config_scope::for_program("admin")};
+    auto valid = registry::validate(ctx.opts, source);
     if (!valid) {
         ctx.err << "relaygate-admin: " << valid.error() << "\n";
         return exit_usage;

@@ -28,19 +28,12 @@ bool valid_name(const std::string& s) {
 std::unique_ptr<egress::egress_store> open_store(const std::string& file, const std::string& redis,
                                                  const std::string& prefix, context& ctx) {
     if (redis.empty()) return egress::make_file_egress_store(file);
-    if (redis.starts_with("/")) return egress::make_redis_egress_store(redis, 0, prefix);
-    auto colon = redis.rfind(':');
-    int port = 0;
-    try {
-        port = colon == std::string::npos ? 0 : std::stoi(redis.substr(colon + 1));
-    } catch (...) {
-        port = 0;
-    }
-    if (port <= 0 || port > 65535) {
+    auto endpoint = egress::redis_endpoint::parse(redis);
+    if (!endpoint) {
         ctx.err << "relaygate-admin egress: --redis: want HOST:PORT or /path.sock, got '" << redis << "'\n";
         return nullptr;
     }
-    return egress::make_redis_egress_store(redis.substr(0, colon), port, prefix);
+    return egress::make_redis_egress_store(*endpoint, prefix);
 }
 
 // `egress show`: a table (or JSON) of each family's active transport.

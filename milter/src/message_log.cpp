@@ -5,6 +5,7 @@
 
 #include <ctime>
 
+#include "relaygate/log/decision_line.hpp"
 #include "relaygate/log/log.hpp"
 
 namespace relaygate::milter {
@@ -25,26 +26,40 @@ std::string joined(const std::vector<std::string>& v) {
     return s;
 }
 
+// The shell's signing outcome text ("signed", "error:<why>", "" = not shown) as the codec's closed status.
+std::pair<log::dkim_status, std::string_view> dkim_status_of(std::string_view text) {
+    using log::dkim_status;
+    if (text.starts_with("error:")) return {dkim_status::error, text.substr(6)};
+    for (auto s : {dkim_status::off, dkim_status::signed_, dkim_status::unsigned_, dkim_status::pending}) {
+        if (text == log::to_string(s)) return {s, {}};
+    }
+    return {text.empty() ? dkim_status::not_shown : dkim_status::error, text};
+}
+
 }  // namespace
 
 bool is_logged_as_rejection(const decision& d) { return d.action != verdict::accept; }
 
+// The line itself is written by the one decision-line codec (relaygate/log/decision_line.hpp).
 std::string format_decision_line(const message_record& m, const decision& d) {
-    using log::quote;
-    std::string line = m.queue_id.empty() ? "-" : quote(m.queue_id);
-    line += ' ';
-    line += to_string(d.action);
-    line += " reason=" + quote(d.reason_code);
-    if (!d.domain.empty()) line += " domain=" + quote(d.domain);
-    line += " from_domains=" + quote(joined(d.from_domains));
-    line += " client=" + quote(m.client_address);
-    line += " sasl=" + quote(m.sasl_login);
-    line += " sender=" + quote(m.envelope_sender);
-    line += " rcpts=" + std::to_string(m.recipient_count);
-    if (!d.reply.empty()) line += " reply=" + quote(d.reply.to_string());
-    if (!d.tag_header.empty()) line += " tag=" + quote(d.tag_header);
-    if (!m.dkim.empty()) line += " dkim=" + quote(m.dkim);
-    return line;
+    static constexpr log::milter_action actions[] = {log::milter_action::accept, log::milter_action::reject,
+                                                     log::milter_action::tempfail, log::milter_action::tag};
+    const std::string from_domains = joined(d.from_domains);
+    const std::string reply = d.reply.empty() ? std::string() : d.reply.to_string();
+    const auto status = dkim_status_of(m.dkim);
+    return log::write_milter_line({.queue_id = m.queue_id,
+                                   .action = actions[static_cast<int>(d.action)],
+                                   .reason = log::parse_decision_reason(d.reason_code),
+                                   .domain = d.domain,
+                                   .from_domains = from_domains,
+                                   .client = m.client_address,
+                                   .sasl = m.sasl_login,
+                                   .sender = m.envelope_sender,
+                                   .rcpts = m.recipient_count,
+                                   .reply = reply,
+                                   .tag = d.tag_header,
+                                   .dkim = status.first,
+                                   .dkim_error = status.second});
 }
 
 std::string format_rejection_json(const message_record& m, const decision& d) {

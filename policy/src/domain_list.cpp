@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "relaygate/registry/domain_name.hpp"
+
 namespace relaygate::policy {
 namespace {
 
@@ -23,21 +25,9 @@ bool suffix_like(std::string_view tail) {
 
 }  // namespace
 
-std::string normalize_domain(std::string_view domain) {
-    if (!domain.empty() && domain.back() == '.') domain.remove_suffix(1);
-    if (domain.empty() || domain.size() > 253) return {};
-    std::string out;
-    out.reserve(domain.size());
-    char prev = '.';
-    for (char c : domain) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-        bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
-        if (!ok || (c == '.' && prev == '.')) return {};
-        out += c;
-        prev = c;
-    }
-    if (prev == '.') return {};
-    return out;
+std::string domain_key(std::string_view domain) {
+    auto normal = registry::normalise_domain(domain);
+    return normal ? std::move(*normal) : std::string();
 }
 
 expected<domain_list, std::string> domain_list::parse(std::string_view text, std::string_view source) {
@@ -57,15 +47,15 @@ expected<domain_list, std::string> domain_list::parse(std::string_view text, std
         };
         if (list.size() >= domain_list_max_entries) return fail("too many entries (limit 100000) at");
         if (line.size() > 2 && line.ends_with(".*")) {
-            std::string label = normalize_domain(line.substr(0, line.size() - 2));
+            std::string label = domain_key(line.substr(0, line.size() - 2));
             if (label.empty() || label.find('.') != std::string::npos) return fail("bad wildcard entry");
             list.wildcard_.insert(std::move(label));
         } else if (line.front() == '.') {
-            std::string parent = normalize_domain(line.substr(1));
+            std::string parent = domain_key(line.substr(1));
             if (parent.empty()) return fail("bad subdomain entry");
             list.subdomain_.insert(std::move(parent));
         } else {
-            std::string domain = normalize_domain(line);
+            std::string domain = domain_key(line);
             if (domain.empty() || domain.find('.') == std::string::npos) return fail("bad domain");
             list.exact_.insert(std::move(domain));
         }

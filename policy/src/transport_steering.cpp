@@ -56,7 +56,10 @@ socketmap_step socketmap_lookup(std::string_view payload, const steering_config&
     if (key == "*") return done(socketmap_reply::notfound(), steering_reason::wildcard);
     std::size_t at = key.rfind('@');
     std::string_view raw_domain = at == std::string_view::npos ? key : key.substr(at + 1);
-    std::string domain = normalize_domain(raw_domain);
+    // Non-ASCII keys (SMTPUTF8 addresses) stay NOTFOUND without DNS, as before
+    // the one normaliser; every other key is normalised as the registry does.
+    const bool ascii = std::all_of(raw_domain.begin(), raw_domain.end(), [](char c) { return (c & 0x80) == 0; });
+    std::string domain = ascii ? domain_key(raw_domain) : std::string();
     // A bare local part ("postmaster") is not a domain; a dotted key without '@'
     // is taken as a domain (postmap -q hotmail.com).
     if (domain.empty() || (at == std::string_view::npos && domain.find('.') == std::string::npos))

@@ -83,7 +83,7 @@ std::string_view to_string(verdict v) {
 
 expected<rate_rule, std::string> parse_rate_rule(std::string_view text) {
     auto bad = [&](std::string_view why) {
-        return unexpected("limit '" + std::string(text) + "': " + std::string(why) +
+        return unexpected(std::string(why) +
                           " (want DIMENSION:METRIC:MAX/WINDOW, e.g. sender_domain:recipients:1000/1h)");
     };
     std::size_t c1 = text.find(':');
@@ -133,7 +133,7 @@ expected<std::vector<rate_rule>, std::string> parse_rate_rules(const std::vector
     std::vector<rate_rule> rules;
     for (std::size_t i = 0; i < texts.size(); ++i) {
         auto r = parse_rate_rule(texts[i]);
-        if (!r) return unexpected(r.error());
+        if (!r) return unexpected("limit '" + texts[i] + "': " + r.error());
         for (std::size_t j = 0; j < rules.size(); ++j) {
             if (rules[j].dim == r->dim && rules[j].what == r->what && rules[j].window_s == r->window_s)
                 return unexpected("limit '" + texts[i] + "': same dimension, metric and window as limit '" + texts[j] +
@@ -152,15 +152,14 @@ expected<std::pair<std::string, std::uint64_t>, std::string> parse_size_cap(std:
     bool known = cls == "default";
     for (auto n : class_names) known = known || n == cls;
     if (colon == std::string_view::npos || !known || !parse_uint(text.substr(colon + 1), bytes))
-        return unexpected("size-cap '" + std::string(text) +
-                          "': want CLASS:BYTES with CLASS one of default, operator, registered, other");
+        return unexpected(std::string("want CLASS:BYTES with CLASS one of default, operator, registered, other"));
     return std::pair{std::string(cls), bytes};
 }
 
 std::string address_domain(std::string_view address) {
     std::size_t at = address.rfind('@');
     if (at == std::string_view::npos) return {};
-    return normalize_domain(address.substr(at + 1));
+    return domain_key(address.substr(at + 1));
 }
 
 sender_class classify_sender(std::string_view sender_domain, const registry::domain_registry* reg) {

@@ -9,8 +9,6 @@
 #include <algorithm>
 #include <boost/program_options.hpp>
 #include <charconv>
-#include <fstream>
-#include <sstream>
 
 #include "relaygate/registry/domain_name.hpp"
 #include "relaygate/registry/ip_network.hpp"
@@ -224,75 +222,10 @@ std::optional<bad_value> check(registry_options& opts) {
     return std::nullopt;
 }
 
-std::string describe(const bad_value& bad) {
-    std::string out = "key '" + bad.key + "': ";
-    if (!bad.value.empty()) out += "'" + bad.value + "': ";
-    return out + bad.message;
-}
-
 }  // namespace
 
-expected<bool, std::string> validate(registry_options& opts) {
-    if (auto bad = check(opts)) return unexpected(describe(*bad));
-    return true;
-}
-
-expected<bool, std::string> validate(registry_options& opts, const std::string& config_file) {
-    if (auto bad = check(opts)) {
-        std::string where = config_file.empty() ? "command line" : config_location(config_file, bad->key, bad->value);
-        return unexpected(where + ": " + describe(*bad));
-    }
-    return true;
-}
-
-std::string config_location(const std::string& config_file, const std::string& key, const std::string& value) {
-    std::ifstream in(config_file);
-    std::string line;
-    std::string section;
-    for (int n = 1; std::getline(in, line); ++n) {
-        auto first = line.find_first_not_of(" \t");
-        if (first == std::string::npos || line[first] == '#') continue;
-        if (line[first] == '[') {
-            auto close = line.find(']', first);
-            section = line.substr(first + 1, close == std::string::npos ? std::string::npos : close - first - 1);
-            continue;
-        }
-        auto eq = line.find('=', first);
-        std::string name = line.substr(first, eq == std::string::npos ? std::string::npos : eq - first);
-        name.erase(name.find_last_not_of(" \t") + 1);
-        if (!section.empty()) name = section + "." + name;
-        if (name != key) continue;
-        if (value.empty() || (eq != std::string::npos && line.find(value, eq) != std::string::npos)) {
-            return config_file + ":" + std::to_string(n);
-        }
-    }
-    return config_file;
-}
-
-expected<bool, std::string> parse_config_file(const std::string& path, const po::options_description& desc,
-                                              po::variables_map& vm, const std::vector<std::string>& ignored_sections) {
-    std::ifstream in(path);
-    if (!in) return unexpected(path + ": cannot open config file");
-    std::string current_key;
-    try {
-        auto parsed = po::parse_config_file(in, desc, /*allow_unregistered=*/true);
-        for (const auto& opt : parsed.options) {
-            if (!opt.unregistered) continue;
-            auto dot = opt.string_key.find('.');
-            auto section = dot == std::string::npos ? std::string() : opt.string_key.substr(0, dot);
-            if (std::find(ignored_sections.begin(), ignored_sections.end(), section) != ignored_sections.end()) {
-                continue;
-            }
-            return unexpected(config_location(path, opt.string_key) + ": key '" + opt.string_key + "': unknown key");
-        }
-        po::store(parsed, vm);
-    } catch (const po::error_with_option_name& e) {
-        auto key = e.get_option_name();
-        if (key.starts_with("--")) key.erase(0, 2);
-        return unexpected(config_location(path, key) + ": key '" + key + "': " + e.what());
-    } catch (const po::error& e) {
-        return unexpected(path + ": " + e.what());
-    }
+expected<bool, std::string> validate(registry_options& opts, const config_source& source) {
+    if (auto bad = check(opts)) return unexpected(source.error(bad->key, bad->message, bad->value));
     return true;
 }
 

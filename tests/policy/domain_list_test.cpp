@@ -81,15 +81,22 @@ TEST(domain_list, a_missing_file_is_an_error) {
     EXPECT_NE(l.error().find("/nonexistent/relaygate/microsoft-domains"), std::string::npos);
 }
 
-TEST(normalize_domain, rejects_what_cannot_be_a_dns_name) {
-    EXPECT_EQ(normalize_domain("Hotmail.COM."), "hotmail.com");
-    EXPECT_EQ(normalize_domain("[192.0.2.1]"), "");
-    EXPECT_EQ(normalize_domain(""), "");
-    EXPECT_EQ(normalize_domain("."), "");
-    EXPECT_EQ(normalize_domain("a..b"), "");
-    EXPECT_EQ(normalize_domain(".a"), "");
-    EXPECT_EQ(normalize_domain("b\xc3\xbc.example"), "");  // UTF-8: not listed, not looked up
-    EXPECT_EQ(normalize_domain(std::string(254, 'a')), "");
+TEST(domain_key, rejects_what_cannot_be_a_dns_name) {
+    EXPECT_EQ(domain_key("Hotmail.COM."), "hotmail.com");
+    EXPECT_EQ(domain_key("[192.0.2.1]"), "");
+    EXPECT_EQ(domain_key(""), "");
+    EXPECT_EQ(domain_key("."), "");
+    EXPECT_EQ(domain_key("a..b"), "");
+    EXPECT_EQ(domain_key(".a"), "");
+    EXPECT_EQ(domain_key(std::string(254, 'a')), "");
+}
+
+// The registry's normaliser: a UTF-8 name becomes its A-label, the key the
+// admin file and the domain list use (it was "" before: never matched).
+TEST(domain_key, an_idn_becomes_its_a_label_as_in_the_registry) {
+    EXPECT_EQ(domain_key("B\xc3\xbc.Example"), "xn--b-eha.example");
+    EXPECT_EQ(domain_key("xn--b-eha.example."), "xn--b-eha.example");
+    EXPECT_EQ(domain_key("b\xc3\xbc\xff.example"), "");  // not UTF-8
 }
 
 }  // namespace

@@ -18,8 +18,8 @@ using relaygate::harness::redis_server;
 
 TEST(egress_redis_store, two_stores_share_one_failover_state) {
     redis_server redis;
-    auto mta1 = make_redis_egress_store("127.0.0.1", redis.port(), "t1:");
-    auto mta2 = make_redis_egress_store("127.0.0.1", redis.port(), "t1:");
+    auto mta1 = make_redis_egress_store({"127.0.0.1", redis.port()}, "t1:");
+    auto mta2 = make_redis_egress_store({"127.0.0.1", redis.port()}, "t1:");
     EXPECT_FALSE(mta2->active("microsoft").has_value());
     ASSERT_TRUE(mta1->set_active({"microsoft", "msft-spare", "dnsbl_listed", 42}));
     auto route = mta2->active("microsoft");
@@ -32,8 +32,8 @@ TEST(egress_redis_store, two_stores_share_one_failover_state) {
 
 TEST(egress_redis_store, prefixes_keep_deployments_apart) {
     redis_server redis;
-    auto a = make_redis_egress_store("127.0.0.1", redis.port(), "a:");
-    auto b = make_redis_egress_store("127.0.0.1", redis.port(), "b:");
+    auto a = make_redis_egress_store({"127.0.0.1", redis.port()}, "a:");
+    auto b = make_redis_egress_store({"127.0.0.1", redis.port()}, "b:");
     ASSERT_TRUE(a->set_active({"microsoft", "msft-spare", "r", 1}));
     EXPECT_FALSE(b->active("microsoft").has_value());
 }
@@ -41,7 +41,7 @@ TEST(egress_redis_store, prefixes_keep_deployments_apart) {
 TEST(egress_redis_store, an_unreachable_redis_fails_open_and_recovers) {
     auto redis = std::make_unique<redis_server>();
     int port = redis->port();
-    auto store = make_redis_egress_store("127.0.0.1", port);
+    auto store = make_redis_egress_store({"127.0.0.1", port});
     ASSERT_TRUE(store->set_active({"microsoft", "msft-spare", "r", 1}));
     redis->stop();
     EXPECT_FALSE(store->active("microsoft").has_value());
@@ -55,7 +55,7 @@ TEST(egress_redis_store, an_unreachable_redis_fails_open_and_recovers) {
 }
 
 TEST(egress_redis_store, a_never_started_redis_answers_fast_with_nothing) {
-    auto store = make_redis_egress_store("127.0.0.1", relaygate::harness::free_port());
+    auto store = make_redis_egress_store({"127.0.0.1", relaygate::harness::free_port()});
     EXPECT_FALSE(store->active("microsoft").has_value());
     EXPECT_FALSE(store->set_active({"microsoft", "msft-out", "r", 2}));
 }

@@ -208,7 +208,7 @@ TEST(policy_daemon_redis, both_daemons_follow_one_egress_state_in_redis) {
     std::vector<std::string> conf{"redis = 127.0.0.1:" + std::to_string(redis.port())};
     policy_daemon a({.config = conf});
     policy_daemon b({.config = conf});
-    auto store = egress::make_redis_egress_store("127.0.0.1", redis.port());
+    auto store = egress::make_redis_egress_store({"127.0.0.1", redis.port()});
     ASSERT_TRUE(store->set_active({"microsoft", "msft-spare", "manual", 1}));
     for (auto* d : {&a, &b}) {
         EXPECT_TRUE(harness::wait_until(
@@ -221,7 +221,7 @@ TEST(policy_daemon_redis, redis_down_fails_open_with_dunno_and_the_designated_tr
     std::vector<std::string> conf{"redis = 127.0.0.1:" + std::to_string(redis->port()),
                                   "limit = sender_domain:recipients:1/1h"};
     policy_daemon d({.config = conf});
-    auto store = egress::make_redis_egress_store("127.0.0.1", redis->port());
+    auto store = egress::make_redis_egress_store({"127.0.0.1", redis->port()});
     ASSERT_TRUE(store->set_active({"microsoft", "msft-spare", "manual", 1}));
     auto req = postfix_request("news@brand.example", "r@example.org");
     EXPECT_EQ(policy_query(d.policy_port(), req), dunno);

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "relaygate/registry/domain_name.hpp"
+
 namespace relaygate::policy {
 namespace {
 
@@ -121,6 +123,28 @@ TEST(volume_policy, size_caps_follow_the_sender_class) {
     // At RCPT the client's declared SIZE is checked.
     EXPECT_EQ(decide_volume(rcpt("a@unknown.example", "192.0.2.1", "", 2000), cfg, *counters, &reg, t0).what,
               verdict::defer_size);
+}
+
+// An IDN customer domain is registered by its A-label (the admin file's
+// normaliser); a sender writing it in UTF-8 or as the A-label is the same
+// registered customer, not an "other" sender with the smaller cap.
+TEST(volume_policy, an_idn_sender_gets_the_size_class_of_its_registered_domain) {
+    auto key = registry::normalise_domain(
+        "b\xc3\xbc"
+        "cher.example");
+    ASSERT_TRUE(key.has_value());
+    registry::domain_registry reg({registry::domain_entry{.domain = *key}}, {}, {});
+    volume_config cfg;
+    cfg.size_caps = {{"default", 1000}, {"registered", 5000}};
+    auto counters = make_local_counter_store();
+    EXPECT_EQ(decide_volume(eom("a@B\xc3\xbc"
+                                "cher.example",
+                                2000),
+                            cfg, *counters, &reg, t0)
+                  .what,
+              verdict::dunno);
+    EXPECT_EQ(decide_volume(eom("a@xn--bcher-kva.example", 2000), cfg, *counters, &reg, t0).what, verdict::dunno);
+    EXPECT_EQ(decide_volume(eom("a@other.example", 2000), cfg, *counters, &reg, t0).what, verdict::defer_size);
 }
 
 TEST(volume_policy, the_sender_dimension_counts_each_address_case_insensitively) {

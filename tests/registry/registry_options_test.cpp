@@ -29,12 +29,12 @@ protected:
     }
     void TearDown() override { std::filesystem::remove_all(dir); }
 
-    expected<bool, std::string> parse(const std::string& text, std::vector<std::string> ignored = {}) {
+    expected<bool, std::string> parse(const std::string& text, config_scope scope = {}) {
         std::ofstream(path) << text;
-        auto r = parse_config_file(path, desc, vm, ignored);
+        auto r = parse_config_file(path, desc, vm, scope);
         if (!r) return r;
         po::notify(vm);
-        return validate(opts, path);
+        return validate(opts, config_source(path, scope));
     }
 };
 
@@ -128,12 +128,12 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST_F(registry_options_file, keys_of_other_programs_sections_are_skipped_when_asked) {
     std::ofstream(path) << ip << "[milter]\nsocket = inet:1234@127.0.0.1\n";
-    auto r = parse_config_file(path, desc, vm, {"milter", "policy"});
+    auto r = parse_config_file(path, desc, vm, {.section = "", .skipped = {"milter", "policy"}});
     ASSERT_TRUE(r) << r.error();
 }
 
 TEST_F(registry_options_file, a_missing_file_is_an_error) {
-    auto r = parse_config_file((dir / "absent.conf").string(), desc, vm);
+    auto r = parse_config_file((dir / "absent.conf").string(), desc, vm, {});
     ASSERT_FALSE(r);
     EXPECT_NE(r.error().find("absent.conf: cannot open"), std::string::npos) << r.error();
 }
@@ -172,10 +172,10 @@ TEST(registry_options, the_shipped_example_is_valid) {
     po::options_description desc;
     add_registry_options(desc, opts);
     po::variables_map vm;
-    auto r = parse_config_file(path, desc, vm, {"milter", "policy", "watch"});
+    auto r = parse_config_file(path, desc, vm, config_scope::for_program("admin"));
     ASSERT_TRUE(r) << r.error();
     po::notify(vm);
-    auto v = validate(opts, path);
+    auto v = validate(opts, config_source(path, config_scope::for_program("admin")));
     ASSERT_TRUE(v) << v.error();
     EXPECT_EQ(opts.all_outbound_ips().size(), 7u);
     EXPECT_EQ(opts.grace_period, std::chrono::hours(24));

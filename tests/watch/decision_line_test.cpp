@@ -146,15 +146,15 @@ TEST(decision_lines, hostile_input_is_rejected_not_misread) {
               line_kind::other);
 }
 
-TEST(decision_lines, unquote_value_reverses_log_quote) {
-    EXPECT_EQ(unquote_value("plain"), "plain");
-    EXPECT_EQ(unquote_value("\"\""), "");
-    EXPECT_EQ(unquote_value("\"OK msft-out:[127.0.0.1]:25\""), "OK msft-out:[127.0.0.1]:25");
-    EXPECT_EQ(unquote_value("\"a\\\"b\\\\c\""), "a\"b\\c");
-    EXPECT_EQ(unquote_value("\"a\\x0ab\""), "a\nb");
-    EXPECT_EQ(unquote_value("\"a\\xzz\""), "axzz");
-    EXPECT_EQ(unquote_value("\"trailing\\\""), "trailing\\");
-    EXPECT_EQ(unquote_value("\""), "\"");
+TEST(decision_lines, unquote_reverses_log_quote) {
+    EXPECT_EQ(log::unquote("plain"), "plain");
+    EXPECT_EQ(log::unquote("\"\""), "");
+    EXPECT_EQ(log::unquote("\"OK msft-out:[127.0.0.1]:25\""), "OK msft-out:[127.0.0.1]:25");
+    EXPECT_EQ(log::unquote("\"a\\\"b\\\\c\""), "a\"b\\c");
+    EXPECT_EQ(log::unquote("\"a\\x0ab\""), "a\nb");
+    EXPECT_EQ(log::unquote("\"a\\xzz\""), "axzz");
+    EXPECT_EQ(log::unquote("\"trailing\\\""), "trailing\\");
+    EXPECT_EQ(log::unquote("\""), "\"");
 }
 
 TEST(decision_lines, first_from_domain) {

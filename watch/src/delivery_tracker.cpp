@@ -17,18 +17,13 @@ std::string lower(std::string_view s) {
 }  // namespace
 
 bool transport_map::add(std::string_view spec) {
-    const auto eq = spec.find('=');
-    if (eq == std::string_view::npos || eq == 0) return false;
-    const std::string_view value = spec.substr(eq + 1);
-    const auto c1 = value.find(',');
-    if (c1 == std::string_view::npos) return false;
-    const auto c2 = value.find(',', c1 + 1);
-    if (c2 == std::string_view::npos) return false;
-    transport_info info{std::string(value.substr(0, c1)), std::string(value.substr(c1 + 1, c2 - c1 - 1)),
-                        std::string(value.substr(c2 + 1))};
-    if (info.transport.empty() || info.family.empty()) return false;
-    by_service_[std::string(spec.substr(0, eq))] = std::move(info);
-    return true;
+    auto binding = egress::transport_binding::parse(spec);
+    if (binding) add(*binding);
+    return binding.has_value();
+}
+
+void transport_map::add(const egress::transport_binding& b) {
+    by_service_[b.service] = transport_info{b.transport, b.family, b.source_ip};
 }
 
 const transport_info& transport_map::lookup(std::string_view service, std::string_view program) const {
@@ -47,7 +42,7 @@ std::string sender_domain(std::string_view sender) {
 }
 
 std::string first_from_domain(std::string_view from_domains) {
-    std::string all = unquote_value(from_domains);
+    std::string all = log::unquote(from_domains);
     std::string first = lower(std::string_view(all).substr(0, all.find(',')));
     if (first.size() > 255) return {};
     return first;

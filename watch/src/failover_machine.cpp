@@ -15,24 +15,6 @@ std::string_view to_string(dnsbl_verdict v) {
     return "unknown";
 }
 
-std::optional<failover_spec> failover_spec::parse(std::string_view spec) {
-    const auto eq = spec.find('=');
-    if (eq == std::string_view::npos || eq == 0) return std::nullopt;
-    failover_spec out;
-    out.family = std::string(spec.substr(0, eq));
-    std::string_view rest = spec.substr(eq + 1);
-    std::string* parts[3] = {&out.designated, &out.spare, &out.designated_ip};
-    for (int i = 0; i < 3; ++i) {
-        const auto comma = rest.find(',');
-        if ((comma == std::string_view::npos) != (i == 2)) return std::nullopt;
-        *parts[i] = std::string(rest.substr(0, comma));
-        if (parts[i]->empty()) return std::nullopt;
-        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-    }
-    if (out.designated == out.spare) return std::nullopt;
-    return out;
-}
-
 failover_machine::failover_machine(failover_spec spec, std::int64_t hold_down_seconds)
     : spec_(std::move(spec)), hold_down_(hold_down_seconds) {}
 

@@ -1,13 +1,12 @@
 // maillog_line.cpp: parse_maillog_line (see maillog_line.hpp). One pass over
 // the line, no allocation: header (time stamp, host, syslog_name[pid]:), then
 // the queue id, then the program-specific key=value list. relaygate-milter
-// and relaygate-policy lines go to decision_line.cpp.
+// and relaygate-policy lines go to the registry's decision-line codec
+// (relaygate/log/decision_line.hpp), which writes them too.
 #include "relaygate/watch/maillog_line.hpp"
 
 #include <array>
 #include <charconv>
-
-#include "decision_line.hpp"
 
 namespace relaygate::watch {
 namespace {
@@ -216,6 +215,36 @@ expected<maillog_record, parse_error> parse_qmgr(maillog_record r, sv body) {
     return r;
 }
 
+// A relaygate-milter or relaygate-policy line, read by the one decision codec.
+expected<maillog_record, parse_error> parse_decision(maillog_record r, sv program, sv body) {
+    using outcome = log::decision_read::outcome;
+    const auto read = log::read_decision_line(program, body);
+    if (read.what == outcome::not_a_decision) return r;
+    if (read.what == outcome::field_too_long) return unexpected{parse_error::field_too_long};
+    if (read.what == outcome::bad_line) return unexpected{parse_error::bad_decision};
+    const auto& d = read.fields;
+    r.decision = d;
+    r.queue_id = d.queue_id;
+    switch (d.what) {
+        case log::decision_fields::kind::milter:
+            r.kind = line_kind::milter_decision;
+            r.action = log::to_string(d.action);
+            r.reason = d.reason_token;
+            r.from_domains = d.from_domains;
+            break;
+        case log::decision_fields::kind::policy:
+            r.kind = line_kind::policy_decision;
+            r.action = log::to_string(d.policy);
+            break;
+        case log::decision_fields::kind::socketmap:
+            r.kind = line_kind::policy_steering;
+            r.reason = d.steering_reason;
+            r.reply = d.reply;
+            break;
+    }
+    return r;
+}
+
 }  // namespace
 
 std::string_view to_string(delivery_status s) {
@@ -278,7 +307,7 @@ expected<maillog_record, parse_error> parse_maillog_line(std::string_view line, 
     }
     if (tag.empty() || tag.size() > max_field_bytes) return unexpected{parse_error::bad_header};
     r.syslog_name = tag;
-    if (tag == "relaygate-milter" || tag == "relaygate-policy") return detail::parse_decision_body(r, tag, rest);
+    if (tag == "relaygate-milter" || tag == "relaygate-policy") return parse_decision(r, tag, rest);
     const auto slash = tag.rfind('/');
     if (slash == sv::npos) return r;  // not a Postfix daemon ("postfix/..."): other
     r.service = tag.substr(0, slash);

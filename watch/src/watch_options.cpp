@@ -1,17 +1,13 @@
-// watch_options.cpp: Boost.Program_options binding of watch_options. The
-// config file is the operator's INI file; only its [watch] section is ours
-// (other sections belong to other programs and are skipped), and an unknown
-// key inside [watch] is an error naming file, line and key.
+// watch_options.cpp: the watch's keys for the registry's one config reader
+// (see watch_options.hpp); the shared keys come from add_registry_options()
+// and add_egress_options(). Every error is "FILE:LINE: key 'k': ...".
 #include "relaygate/watch/watch_options.hpp"
 
 #include <boost/program_options.hpp>
-#include <fstream>
-#include <sstream>
 
 #include "relaygate/log/log.hpp"
-#include "relaygate/watch/delivery_tracker.hpp"
+#include "relaygate/registry/config_file.hpp"
 #include "relaygate/watch/dnsbl.hpp"
-#include "relaygate/watch/failover_machine.hpp"
 
 namespace relaygate::watch {
 namespace {
@@ -20,113 +16,91 @@ namespace po = boost::program_options;
 
 po::options_description describe(watch_options& o) {
     po::options_description d("relaygate-watch options");
-    d.add_options()("maillog", po::value(&o.maillog)->default_value(o.maillog),
-                    "Postfix log to follow (maillog_file or syslog file)")(
-        "state-dir", po::value(&o.state_dir)->default_value(o.state_dir),
-        "directory for maillog.position and ledger.sqlite")(
-        "postfix-config-dir", po::value(&o.postfix_config_dir)->default_value(o.postfix_config_dir),
-        "Postfix config dir for postsuper -c")("postsuper", po::value(&o.postsuper)->default_value(o.postsuper),
-                                               "postsuper program")(
-        "postkick", po::value(&o.postkick)->default_value(o.postkick),
-        "postkick program (wakes pickup after postsuper -r)")(
-        "egress-state-file", po::value(&o.egress_state_file)->default_value(o.egress_state_file),
-        "egress state JSON file (read by relaygate-policy)")(
-        "redis", po::value(&o.redis), "HOST:PORT of Redis: share the egress state there instead of the file")(
-        "redis-prefix", po::value(&o.redis_prefix)->default_value(o.redis_prefix), "Redis key prefix")(
-        "transport", po::value(&o.transports)->composing(), "SYSLOG_SERVICE=TRANSPORT,FAMILY,SOURCE_IP (repeatable)")(
-        "failover", po::value(&o.failovers)->composing(), "FAMILY=DESIGNATED,SPARE,DESIGNATED_IP (repeatable)")(
-        "dnsbl-ip", po::value(&o.dnsbl_ips)->composing(), "outbound IP to check on DNSBLs (repeatable)")(
-        "dnsbl-zone", po::value(&o.dnsbl_zones)->composing(),
-        "ZONE[;listed=A-B,..][;unknown=A,..] (repeatable; default ZEN, SpamCop, Barracuda)")(
-        "dnsbl-interval", po::value(&o.dnsbl_interval)->default_value(o.dnsbl_interval),
-        "seconds between DNSBL sweeps (0 = none)")(
-        "dnsbl-timeout-ms", po::value(&o.dnsbl_timeout_ms)->default_value(o.dnsbl_timeout_ms), "deadline of one sweep")(
-        "dns-forwarder", po::value(&o.dns_forwarders)->composing(),
-        "DNS server IP[@PORT] (repeatable; default /etc/resolv.conf)")(
-        "alert-window", po::value(&o.alert_window)->default_value(o.alert_window), "alert window, seconds")(
-        "alert-min", po::value(&o.alert_min)->default_value(o.alert_min), "reputation replies in the window to alert")(
-        "alert-ratio", po::value(&o.alert_ratio)->default_value(o.alert_ratio, "0.2"),
-        "reputation replies / attempts to alert")("alert-hook", po::value(&o.alert_hook),
-                                                  "command run by /bin/sh -c with the alert JSON on stdin")(
-        "alert-hook-timeout-ms", po::value(&o.alert_hook_timeout_ms)->default_value(o.alert_hook_timeout_ms),
-        "the hook is killed after this")("hold-down", po::value(&o.hold_down)->default_value(o.hold_down),
-                                         "seconds clean before switching back")(
-        "long-deferred", po::value(&o.long_deferred)->default_value(o.long_deferred),
-        "deferrals this old (seconds) go to the ledger")("requeue", po::value(&o.requeue)->default_value(o.requeue),
-                                                         "postsuper -r the family's deferred mail after a flip")(
-        "metrics-listen", po::value(&o.metrics_listen)->default_value(o.metrics_listen),
-        "loopback HOST:PORT for Prometheus (\"\" = off)")(
-        "poll-interval-ms", po::value(&o.poll_interval_ms)->default_value(o.poll_interval_ms), "log poll period")(
-        "reverify", po::value(&o.reverify)->default_value(o.reverify, "on"),
-        "on|off: verify registered domains on a schedule (registry keys from --config)")(
-        "reverify-tick", po::value(&o.reverify_tick)->default_value(o.reverify_tick),
-        "seconds between re-verification passes (1..3600)")(
-        "reverify-pending-alert", po::value(&o.reverify_pending_alert)->default_value(o.reverify_pending_alert),
-        "seconds a domain may stay unverified after its first check before the alert")(
-        "log-sink", po::value(&o.log_sink)->default_value(o.log_sink), log::sink_help.data());
+    auto add = d.add_options();
+    add("maillog", po::value(&o.maillog)->default_value(o.maillog),
+        "Postfix log to follow (maillog_file or syslog file)");
+    add("state-dir", po::value(&o.state_dir)->default_value(o.state_dir),
+        "directory for maillog.position and ledger.sqlite");
+    add("postfix-config-dir", po::value(&o.postfix_config_dir)->default_value(o.postfix_config_dir),
+        "Postfix config dir for postsuper -c");
+    add("postsuper", po::value(&o.postsuper)->default_value(o.postsuper), "postsuper program");
+    add("postkick", po::value(&o.postkick)->default_value(o.postkick),
+        "postkick program (wakes pickup after postsuper -r)");
+    add("dnsbl-ip", po::value(&o.dnsbl_ips)->composing(), "outbound IP to check on DNSBLs (repeatable)");
+    add("dnsbl-zone", po::value(&o.dnsbl_zones)->composing(),
+        "ZONE[;listed=A-B,..][;unknown=A,..] (repeatable; default ZEN, SpamCop, Barracuda)");
+    add("dnsbl-interval", po::value(&o.dnsbl_interval)->default_value(o.dnsbl_interval),
+        "seconds between DNSBL sweeps (0 = none)");
+    add("dnsbl-timeout-ms", po::value(&o.dnsbl_timeout_ms)->default_value(o.dnsbl_timeout_ms), "deadline of one sweep");
+    add("alert-window", po::value(&o.alert_window)->default_value(o.alert_window), "alert window, seconds");
+    add("alert-min", po::value(&o.alert_min)->default_value(o.alert_min), "reputation replies in the window to alert");
+    add("alert-ratio", po::value(&o.alert_ratio)->default_value(o.alert_ratio, "0.2"),
+        "reputation replies / attempts to alert");
+    add("alert-hook", po::value(&o.alert_hook), "command run by /bin/sh -c with the alert JSON on stdin");
+    add("alert-hook-timeout-ms", po::value(&o.alert_hook_timeout_ms)->default_value(o.alert_hook_timeout_ms),
+        "the hook is killed after this");
+    add("hold-down", po::value(&o.hold_down)->default_value(o.hold_down), "seconds clean before switching back");
+    add("long-deferred", po::value(&o.long_deferred)->default_value(o.long_deferred),
+        "deferrals this old (seconds) go to the ledger");
+    add("requeue", po::value(&o.requeue)->default_value(o.requeue),
+        "postsuper -r the family's deferred mail after a flip");
+    add("metrics-listen", po::value(&o.metrics_listen)->default_value(o.metrics_listen),
+        "loopback HOST:PORT for Prometheus (\"\" = off)");
+    add("poll-interval-ms", po::value(&o.poll_interval_ms)->default_value(o.poll_interval_ms), "log poll period");
+    add("reverify", po::value(&o.reverify)->default_value(o.reverify, "on"),
+        "on|off: verify registered domains on a schedule (registry keys from --config)");
+    add("reverify-tick", po::value(&o.reverify_tick)->default_value(o.reverify_tick),
+        "seconds between re-verification passes (1..3600)");
+    add("reverify-pending-alert", po::value(&o.reverify_pending_alert)->default_value(o.reverify_pending_alert),
+        "seconds a domain may stay unverified after its first check before the alert");
+    add("log-sink", po::value(&o.log_sink)->default_value(o.log_sink), log::sink_help.data());
     return d;
 }
 
-std::string line_of(const std::string& file, const std::string& key) {
-    std::ifstream in(file);
-    int n = 0;
-    for (std::string l; std::getline(in, l);) {
-        ++n;
-        const auto start = l.find_first_not_of(" \t");
-        if (start != std::string::npos && l.compare(start, key.size(), key) == 0) return file + ":" + std::to_string(n);
-    }
-    return file;
+po::options_description command_line_only(watch_options& o) {
+    po::options_description d("command line only");
+    d.add_options()("exit-at-eof", po::bool_switch(&o.exit_at_eof), "read the log to its end once, then exit")(
+        "list-failures", po::bool_switch(&o.list_failures), "list the failure ledger and exit")(
+        "since", po::value(&o.since)->default_value(o.since),
+        "with --list-failures: unix seconds, YYYY-MM-DD, ...Z, 30m/2h/7d")("family", po::value(&o.family),
+                                                                           "with --list-failures: only this family")(
+        "json", po::bool_switch(&o.json), "with --list-failures: one JSON object per line")(
+        "ledger", po::value(&o.ledger), "with --list-failures: ledger file (default STATE_DIR/ledger.sqlite)");
+    return d;
 }
 
-std::string validate(const watch_options& o) {
-    if (o.poll_interval_ms <= 0 || o.poll_interval_ms > 60000) return "poll-interval-ms: must be 1..60000";
-    if (o.alert_window < 60) return "alert-window: must be >= 60";
-    if (o.alert_ratio < 0 || o.alert_ratio > 1) return "alert-ratio: must be 0..1";
-    if (o.alert_min == 0) return "alert-min: must be >= 1";
-    if (o.hold_down < 0 || o.long_deferred < 0 || o.dnsbl_interval < 0)
-        return "hold-down/long-deferred/dnsbl-interval: must be >= 0";
-    if (o.dnsbl_timeout_ms <= 0 || o.alert_hook_timeout_ms <= 0)
-        return "dnsbl-timeout-ms/alert-hook-timeout-ms: must be > 0";
-    if (o.reverify_tick < 1 || o.reverify_tick > 3600) return "reverify-tick: must be 1..3600";
-    if (o.reverify_pending_alert < 1) return "reverify-pending-alert: must be >= 1";
-    if (!log::parse_sink(o.log_sink)) return "log-sink: syslog, stderr, both, postlog or postlog:/PATH";
-    transport_map tm;
-    for (const auto& t : o.transports) {
-        if (!tm.add(t)) return "transport: '" + t + "' is not SERVICE=TRANSPORT,FAMILY,IP";
+// The first bad value, as config_source::error() formats it; "" when all are good.
+std::string check(const watch_options& o, const registry::config_source& src) {
+    auto range = [&](const char* key, auto value, auto lo, auto hi) {
+        return value < lo || value > hi
+                   ? src.error(key, "must be >= " + std::to_string(lo) + " and <= " + std::to_string(hi),
+                               std::to_string(value))
+                   : std::string();
+    };
+    constexpr std::int64_t max_seconds = 10ll * 365 * 86400;
+    for (auto err :
+         {range("poll-interval-ms", o.poll_interval_ms, 1, 60000),
+          range("alert-window", o.alert_window, 60, max_seconds),
+          range("alert-min", o.alert_min, std::uint64_t{1}, std::uint64_t{1} << 40),
+          range("hold-down", o.hold_down, 0, max_seconds), range("long-deferred", o.long_deferred, 0, max_seconds),
+          range("dnsbl-interval", o.dnsbl_interval, 0, max_seconds),
+          range("dnsbl-timeout-ms", o.dnsbl_timeout_ms, 1, 3600000),
+          range("alert-hook-timeout-ms", o.alert_hook_timeout_ms, 1, 3600000),
+          range("reverify-tick", o.reverify_tick, 1, 3600),
+          range("reverify-pending-alert", o.reverify_pending_alert, 1, max_seconds)}) {
+        if (!err.empty()) return err;
     }
-    for (const auto& f : o.failovers) {
-        if (!failover_spec::parse(f)) return "failover: '" + f + "' is not FAMILY=DESIGNATED,SPARE,IP";
+    if (o.alert_ratio < 0 || o.alert_ratio > 1) return src.error("alert-ratio", "must be 0..1");
+    if (!log::parse_sink(o.log_sink)) {
+        return src.error("log-sink", "want syslog, stderr, both, postlog or postlog:/PATH", o.log_sink);
     }
     for (const auto& z : o.dnsbl_zones) {
-        if (!dnsbl_zone::parse(z)) return "dnsbl-zone: '" + z + "' is not ZONE[;listed=..][;unknown=..]";
+        if (!dnsbl_zone::parse(z)) return src.error("dnsbl-zone", "not ZONE[;listed=..][;unknown=..]", z);
     }
     for (const auto& ip : o.dnsbl_ips) {
-        if (!dnsbl_query_name(ip, "x")) return "dnsbl-ip: '" + ip + "' is not an IP address";
+        if (!dnsbl_query_name(ip, "x")) return src.error("dnsbl-ip", "not an IP address", ip);
     }
     return {};
-}
-
-// The registry keys at the top level of the shared config file, read and checked
-// exactly as the other programs do (the sections of the programs are skipped).
-expected<bool, std::string> read_registry_keys(watch_options& o) {
-    if (o.config_file.empty()) {
-        return unexpected{
-            std::string("reverify: on needs --config FILE with the registry keys (admin-file, "
-                        "state-file, outbound-ip, ...) at its top level; or reverify = off")};
-    }
-    po::options_description keys;
-    registry::add_registry_options(keys, o.registry);
-    po::variables_map vm;
-    auto r = registry::parse_config_file(o.config_file, keys, vm, {"milter", "policy", "watch", "admin"});
-    if (!r) return unexpected{r.error()};
-    try {
-        po::notify(vm);
-    } catch (const po::error& e) {
-        return unexpected{o.config_file + ": " + e.what()};
-    }
-    auto v = registry::validate(o.registry, o.config_file);
-    if (!v) return unexpected{v.error()};
-    return true;
 }
 
 }  // namespace
@@ -134,58 +108,35 @@ expected<bool, std::string> read_registry_keys(watch_options& o) {
 expected<parsed_options, std::string> parse_watch_options(int argc, const char* const* argv) {
     parsed_options out;
     watch_options& o = out.options;
-    po::options_description cli = describe(o);
-    cli.add_options()("help,h", "this help")("config", po::value(&o.config_file),
-                                             "operator config file; its [watch] section holds the same keys")(
-        "exit-at-eof", po::bool_switch(&o.exit_at_eof), "read the log to its end once, then exit")(
-        "list-failures", po::bool_switch(&o.list_failures), "list the failure ledger and exit")(
-        "since", po::value(&o.since)->default_value(o.since),
-        "with --list-failures: unix seconds, YYYY-MM-DD, ...Z, 30m/2h/7d")("family", po::value(&o.family),
-                                                                           "with --list-failures: only this family")(
-        "json", po::bool_switch(&o.json), "with --list-failures: one JSON object per line")(
-        "ledger", po::value(&o.ledger), "with --list-failures: ledger file (default STATE_DIR/ledger.sqlite)");
-    po::variables_map vm;
-    try {
-        po::store(po::parse_command_line(argc, argv, cli), vm);
-        if (vm.count("help")) {
-            std::ostringstream s;
-            s << cli;
-            out.help_text = s.str();
-            return out;
-        }
-        if (vm.count("config")) {
-            // Keys of [watch] are the flags' names; other sections are not ours.
-            const std::string file = vm["config"].as<std::string>();
-            std::ifstream in(file);
-            if (!in) return unexpected{file + ": cannot open"};
-            const po::options_description none;
-            const auto raw = po::parse_config_file(in, none, true);
-            po::parsed_options ours(&cli);
-            for (const auto& opt : raw.options) {
-                if (!opt.string_key.starts_with("watch.")) continue;
-                const std::string key = opt.string_key.substr(6);
-                if (key == "help" || key == "config" || !cli.find_nothrow(key, false)) {
-                    return unexpected{line_of(file, key) + ": unknown key '" + key + "' in [watch]"};
-                }
-                ours.options.emplace_back(key, opt.value);
-            }
-            try {
-                po::store(ours, vm);  // after the command line: values given there win
-            } catch (const po::error& e) {
-                return unexpected{file + ": [watch] " + e.what()};
-            }
-        }
-        po::notify(vm);
-    } catch (const po::error& e) {
-        return unexpected{std::string("command line: ") + e.what()};
+    egress::egress_keys egress_keys;
+    po::options_description keys = describe(o);
+    registry::add_registry_options(keys, o.registry);
+    egress::add_egress_options(keys, egress_keys);
+    po::options_description cli = command_line_only(o);
+    auto read = registry::read_config(argc, argv,
+                                      {.program = "watch",
+                                       .keys = &keys,
+                                       .cli_only = &cli,
+                                       .usage = "usage: relaygate-watch [--config FILE] [options]"});
+    if (!read) return unexpected{read.error()};
+    if (read->help) {
+        out.help_text = read->help_text;
+        return out;
     }
-    if (const std::string err = validate(o); !err.empty()) {
-        const auto key = err.substr(0, err.find(':'));
-        return unexpected{(o.config_file.empty() ? std::string("command line") : line_of(o.config_file, key)) + ": " +
-                          err};
-    }
+    o.config_file = read->source.file();
+    auto egress = egress::build_egress_topology(egress_keys, read->source);
+    if (!egress) return unexpected{egress.error()};
+    o.egress = std::move(*egress);
+    if (auto err = check(o, read->source); !err.empty()) return unexpected{err};
+    // Re-verification needs the registry keys (admin-file, state-file, outbound-ip, ...)
+    // from the shared file, checked as every other program checks them.
     if (o.reverify && !o.list_failures) {
-        if (auto r = read_registry_keys(o); !r) return unexpected{r.error()};
+        if (o.config_file.empty()) {
+            return unexpected{
+                std::string("reverify: on needs --config FILE with the registry keys (admin-file, "
+                            "state-file, outbound-ip, ...) at its top level; or reverify = off")};
+        }
+        if (auto v = registry::validate(o.registry, read->source); !v) return unexpected{v.error()};
     }
     return out;
 }

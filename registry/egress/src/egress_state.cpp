@@ -6,7 +6,6 @@
 #include "relaygate/egress/egress_state.hpp"
 
 #include <fcntl.h>
-#include <hiredis/hiredis.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -159,50 +158,37 @@ private:
     steady::time_point next_check_{};
 };
 
-// Redis back end: one synchronous hiredis connection with 500 ms timeouts;
-// after a failure it reconnects at most once per second (so a dead Redis
-// costs callers a fast nullopt, not a connect timeout per call).
+// Redis back end over the one redis_connection, with 500 ms timeouts; after a
+// failure it reconnects at most once per second (so a dead Redis costs callers
+// a fast nullopt, not a connect timeout per call).
 class redis_egress_store final : public egress_store {
 public:
-    redis_egress_store(std::string host, int port, std::string prefix)
-        : host_(std::move(host)), port_(port), key_(std::move(prefix) + "egress") {}
-    ~redis_egress_store() override {
-        if (ctx_ != nullptr) redisFree(ctx_);
-    }
+    redis_egress_store(redis_endpoint endpoint, std::string prefix)
+        : redis_({.endpoint = std::move(endpoint), .log_name = "egress_redis"}), key_(std::move(prefix) + "egress") {}
 
     std::optional<family_route> active(std::string_view family) override {
         std::lock_guard lock(mutex_);
         std::string f(family);
-        redisReply* reply = command({"HGET", key_, f});
-        if (reply == nullptr) return std::nullopt;
-        std::optional<family_route> r;
-        if (reply->type == REDIS_REPLY_STRING) r = parse(f, std::string(reply->str, reply->len));
-        freeReplyObject(reply);
-        return r;
+        auto reply = command({"HGET", key_, f});
+        if (!reply || reply->type != redis_value::kind::string) return std::nullopt;
+        return parse(f, reply->text);
     }
 
     bool set_active(const family_route& route) override {
         std::lock_guard lock(mutex_);
-        redisReply* reply = command({"HSET", key_, route.family, to_json(route).dump()});
-        if (reply == nullptr) return false;
-        bool ok = reply->type == REDIS_REPLY_INTEGER;
-        freeReplyObject(reply);
-        return ok;
+        auto reply = command({"HSET", key_, route.family, to_json(route).dump()});
+        return reply && reply->type == redis_value::kind::integer;
     }
 
     std::vector<family_route> all() override {
         std::lock_guard lock(mutex_);
         std::vector<family_route> out;
-        redisReply* reply = command({"HGETALL", key_});
-        if (reply == nullptr) return out;
-        if (reply->type == REDIS_REPLY_ARRAY) {
-            for (size_t i = 0; i + 1 < reply->elements; i += 2) {
-                std::string f(reply->element[i]->str, reply->element[i]->len);
-                if (auto r = parse(f, std::string(reply->element[i + 1]->str, reply->element[i + 1]->len)))
-                    out.push_back(*r);
-            }
+        auto reply = command({"HGETALL", key_});
+        if (!reply || reply->type != redis_value::kind::array) return out;
+        const auto& e = reply->elements;
+        for (std::size_t i = 0; i + 1 < e.size(); i += 2) {
+            if (auto r = parse(e[i].text, e[i + 1].text)) out.push_back(*r);
         }
-        freeReplyObject(reply);
         return out;
     }
 
@@ -213,53 +199,20 @@ private:
         return from_json(family, j);
     }
 
-    bool connect() {
-        if (ctx_ != nullptr) return true;
-        auto now = steady::now();
-        if (now < retry_after_) return false;
-        retry_after_ = now + std::chrono::seconds(1);
-        timeval tv{0, 500000};
-        ctx_ = host_.starts_with("/") ? redisConnectUnixWithTimeout(host_.c_str(), tv)
-                                      : redisConnectWithTimeout(host_.c_str(), port_, tv);
-        if (ctx_ == nullptr || ctx_->err != 0) {
-            log::warning("- egress_redis_unreachable host=" + log::quote(host_) + " port=" + std::to_string(port_) +
-                         " error=" + log::quote(ctx_ != nullptr ? ctx_->errstr : "alloc"));
-            if (ctx_ != nullptr) redisFree(ctx_);
-            ctx_ = nullptr;
-            return false;
+    // Runs one command; nullopt (logged) on any error.
+    std::optional<redis_value> command(std::initializer_list<std::string> args) {
+        std::vector<std::string> argv(args);
+        auto reply = redis_.command(argv);
+        if (reply) return std::move(*reply);
+        if (!reply.error().unreachable) {
+            log::warning("- egress_redis_failed key=" + key_ + " error=" + log::quote(reply.error().message));
         }
-        redisSetTimeout(ctx_, tv);
-        return true;
+        return std::nullopt;
     }
 
-    // Runs one command; nullptr (and the connection dropped) on any I/O error.
-    redisReply* command(std::initializer_list<std::string> args) {
-        if (!connect()) return nullptr;
-        std::vector<const char*> argv;
-        std::vector<size_t> lens;
-        for (const auto& a : args) {
-            argv.push_back(a.data());
-            lens.push_back(a.size());
-        }
-        auto* reply =
-            static_cast<redisReply*>(redisCommandArgv(ctx_, static_cast<int>(argv.size()), argv.data(), lens.data()));
-        if (reply == nullptr || reply->type == REDIS_REPLY_ERROR) {
-            log::warning("- egress_redis_failed key=" + key_ +
-                         " error=" + log::quote(reply != nullptr ? std::string(reply->str, reply->len) : ctx_->errstr));
-            if (reply != nullptr) freeReplyObject(reply);
-            redisFree(ctx_);
-            ctx_ = nullptr;
-            return nullptr;
-        }
-        return reply;
-    }
-
-    std::string host_;
-    int port_;
+    redis_connection redis_;
     std::string key_;
     std::mutex mutex_;
-    redisContext* ctx_ = nullptr;
-    steady::time_point retry_after_{};
 };
 
 }  // namespace
@@ -268,8 +221,8 @@ std::unique_ptr<egress_store> make_file_egress_store(std::string path) {
     return std::make_unique<file_egress_store>(std::move(path));
 }
 
-std::unique_ptr<egress_store> make_redis_egress_store(std::string host, int port, std::string prefix) {
-    return std::make_unique<redis_egress_store>(std::move(host), port, std::move(prefix));
+std::unique_ptr<egress_store> make_redis_egress_store(redis_endpoint endpoint, std::string prefix) {
+    return std::make_unique<redis_egress_store>(std::move(endpoint), std::move(prefix));
 }
 
 }  // namespace relaygate::egress

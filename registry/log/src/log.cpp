@@ -128,6 +128,18 @@ std::optional<sink_spec> parse_sink(std::string_view text) {
     return std::nullopt;
 }
 
+std::optional<level> parse_level(std::string_view text) {
+    static constexpr std::pair<std::string_view, level> names[] = {{"debug", level::debug},
+                                                                   {"info", level::info},
+                                                                   {"notice", level::notice},
+                                                                   {"warning", level::warning},
+                                                                   {"error", level::error}};
+    for (auto [name, l] : names) {
+        if (text == name) return l;
+    }
+    return std::nullopt;
+}
+
 std::string format_postlog_record(std::int64_t unix_time, std::string_view host, std::string_view ident, long pid,
                                   std::string_view text) {
     const std::time_t tt = static_cast<std::time_t>(unix_time);

@@ -57,11 +57,6 @@ struct window_counter {
 // was). Keys are stored as 64-bit hashes of "<key>", counters for all metrics.
 std::unique_ptr<counter_store> make_local_counter_store(std::size_t max_keys = 2000000);
 
-// Redis store: one EVAL per apply() (atomic check-then-add on the server);
-// keys "<prefix>rate:<key>:<metric>:<window_s>:<index>" expire after 2 windows.
-// Unreachable → failed=true (the caller fails open with DUNNO, logs, counts);
-// reconnects at most once per second. host starting with '/' = unix socket.
-std::unique_ptr<counter_store> make_redis_counter_store(std::string host, int port, std::string prefix,
-                                                        int timeout_ms = 100);
+// The Redis store (the shell's): policy/redis_counter_store.hpp.
 
 }  // namespace relaygate::policy

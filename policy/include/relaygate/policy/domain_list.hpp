@@ -5,7 +5,7 @@
 //   hotmail.*       the label "hotmail" under any public-suffix-like tail of one
 //                   label (hotmail.fr) or two labels whose first is <= 3 chars
 //                   (hotmail.co.jp, live.com.sg) -- not hotmail.evil.example
-// Keys are ASCII, normalised at load (lower case, no trailing dot). Pure; the
+// Keys are normalised at load (registry::normalise_domain). Pure; the
 // daemon loads it at start and on SIGHUP (a bad file keeps the old list).
 #pragma once
 
@@ -28,9 +28,10 @@ struct string_hash {
 };
 using string_set = std::unordered_set<std::string, string_hash, std::equal_to<>>;
 
-// Lower-cases an ASCII domain and drops one trailing dot; empty when it is not
-// a plausible DNS name (empty label, a byte outside [a-z0-9-_.], > 253 bytes).
-std::string normalize_domain(std::string_view domain);
+// Domains (entries and looked-up keys) are normalised by the registry's one
+// normaliser, registry::normalise_domain (lower case, no trailing dot, IDN to
+// A-labels); domain_key() is its result, or "" when the name is not valid.
+std::string domain_key(std::string_view domain);
 
 class domain_list {
 public:
@@ -38,7 +39,7 @@ public:
     static expected<domain_list, std::string> parse(std::string_view text, std::string_view source);
     static expected<domain_list, std::string> load(const std::string& path);
 
-    // domain must be normalised (normalize_domain).
+    // domain must be normalised (domain_key).
     bool matches(std::string_view domain) const;
     std::size_t size() const { return exact_.size() + subdomain_.size() + wildcard_.size(); }
 

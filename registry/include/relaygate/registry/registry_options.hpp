@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "relaygate/registry/config_file.hpp"
 #include "relaygate/registry/expected.hpp"
 
 namespace boost::program_options {
@@ -45,22 +46,8 @@ void add_registry_options(boost::program_options::options_description& desc, reg
 
 // Checks values after parsing (IPs parse, domains normalise, intervals > 0),
 // splits comma/space separated lists and normalises IPs and domains in place.
-// The error names the key and the bad value.
-expected<bool, std::string> validate(registry_options& opts);
-// The same, with "file:line: " in front of an error whose value appears in config_file.
-expected<bool, std::string> validate(registry_options& opts, const std::string& config_file);
-
-// Reads a Program_options config file into vm (vm is not notified). Keys of
-// [section]s listed in ignored_sections belong to other relaygate programs
-// sharing the file and are skipped; any other unknown key, a bad value or a
-// missing file is an error "file:line: key 'k': message".
-expected<bool, std::string> parse_config_file(const std::string& path,
-                                              const boost::program_options::options_description& desc,
-                                              boost::program_options::variables_map& vm,
-                                              const std::vector<std::string>& ignored_sections = {});
-
-// "file:line" of the first line of config_file that sets key (to value, when
-// given); just "file" when no such line is found.
-std::string config_location(const std::string& config_file, const std::string& key, const std::string& value = {});
+// The error is config_error()'s "WHERE: key 'k': 'value': message", WHERE the
+// line of source's file that set the value (or "command line").
+expected<bool, std::string> validate(registry_options& opts, const config_source& source = {});
 
 }  // namespace relaygate::registry

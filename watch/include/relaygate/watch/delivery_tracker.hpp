@@ -16,6 +16,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "relaygate/egress/egress_topology.hpp"
+
 #include "relaygate/watch/maillog_line.hpp"
 #include "relaygate/watch/reply_classifier.hpp"
 
@@ -32,6 +34,7 @@ class transport_map {
 public:
     // spec: "postfix/msft-out=msft-out,microsoft,192.0.2.10"; false when malformed.
     bool add(std::string_view spec);
+    void add(const egress::transport_binding& binding);
     // Unknown services: family "other", transport = the program ("smtp").
     // The reference stays valid for the map's life.
     const transport_info& lookup(std::string_view service, std::string_view program) const;

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "relaygate/egress/egress_topology.hpp"
+
 namespace relaygate::watch {
 
 // DNSBL verdict of one IP over all zones: listed on any zone, clean on all,
@@ -17,14 +19,9 @@ namespace relaygate::watch {
 enum class dnsbl_verdict { clean, listed, unknown };
 std::string_view to_string(dnsbl_verdict v);
 
-struct failover_spec {
-    std::string family;      // "microsoft"
-    std::string designated;  // "msft-out"
-    std::string spare;       // "msft-spare"
-    std::string designated_ip;
-    // "microsoft=msft-out,msft-spare,192.0.2.10"; nullopt when malformed.
-    static std::optional<failover_spec> parse(std::string_view spec);
-};
+// A family's designated and spare transport: the shared egress topology's type
+// (failover= is declared and parsed once, in relaygate_egress).
+using failover_spec = egress::failover_family;
 
 struct flip {
     std::string family;

@@ -13,14 +13,15 @@
 #include <string>
 #include <string_view>
 
+#include "relaygate/log/decision_line.hpp"
 #include "relaygate/registry/expected.hpp"
 
 namespace relaygate::watch {
 
 inline constexpr std::size_t max_line_bytes = 8192;
 inline constexpr std::size_t max_field_bytes = 2048;
-inline constexpr std::size_t max_decision_fields = 64;
-inline constexpr std::size_t max_token_bytes = 64;
+inline constexpr std::size_t max_decision_fields = log::max_decision_fields;
+inline constexpr std::size_t max_token_bytes = log::max_decision_token;
 
 enum class line_kind {
     delivery,         // smtp/lmtp/local/virtual/pipe...: to=<..>, status=...
@@ -54,7 +55,8 @@ struct maillog_record {
     std::string_view message_id;    // as logged, with <> when present
     std::string_view action;        // milter: accept|reject|tempfail|tag; policy: filter, defer_rate...
     std::string_view reason;        // milter reason code; socketmap reason (domain_list, mx_microsoft...)
-    std::string_view from_domains;  // milter: "a.example,b.example" as logged (maybe quoted: unquote_value)
+    std::string_view from_domains;  // milter: "a.example,b.example" as logged (maybe quoted: log::unquote)
+    log::decision_fields decision;  // milter/policy lines: the typed fields (relaygate_log's decision codec)
     double delay = 0;               // seconds since the message arrived
     unsigned conn_use = 0;          // 0 when absent
     delivery_status status = delivery_status::deferred;
@@ -66,9 +68,5 @@ std::string_view to_string(parse_error e);
 // now: unix seconds of the caller's clock; "Mmm dd hh:mm:ss" stamps get the year
 // that puts them at most one day in the future of now.
 expected<maillog_record, parse_error> parse_maillog_line(std::string_view line, std::int64_t now);
-
-// A value as relaygate::log::quote wrote it, back to its text: "a b" -> a b,
-// \" and \\ unescaped, \xNN decoded. Unquoted values are returned as they are.
-std::string unquote_value(std::string_view value);
 
 }  // namespace relaygate::watch

@@ -1,6 +1,8 @@
 // watch_options.hpp: relaygate-watch's typed configuration, defaults in one
-// place, bound to Boost.Program_options: every key is a command-line flag and
-// a key of the operator config's [watch] section (the command line wins).
+// place, read by the registry's one config reader: every key is a command-line
+// flag and a key of the operator config (top level or [watch]; the command line
+// wins). The shared keys are declared once elsewhere: the egress topology
+// (egress/egress_topology.hpp) and the registry's (dns-forwarder, ...).
 // parse_watch_options() is called by main() and by SIGHUP's reload.
 #pragma once
 
@@ -8,28 +10,25 @@
 #include <string>
 #include <vector>
 
+#include "relaygate/egress/egress_topology.hpp"
 #include "relaygate/registry/expected.hpp"
 #include "relaygate/registry/registry_options.hpp"
 
 namespace relaygate::watch {
 
 struct watch_options {
-    std::string config_file;                                           // operator config ([watch] section); "" = none
-    std::string maillog = "/var/log/postfix.log";                      // maillog_file or a syslog file
-    std::string state_dir = "/var/lib/relaygate/watch";                // maillog.position, ledger.sqlite
-    std::string postfix_config_dir = "/etc/postfix";                   // for postsuper -c
-    std::string postsuper = "/usr/sbin/postsuper";                     // requeue program
-    std::string postkick = "/usr/sbin/postkick";                       // wakes pickup after the requeue
-    std::string egress_state_file = "/var/lib/relaygate/egress.json";  // file back end (default)
-    std::string redis;                              // "HOST:PORT": Redis back end instead of the file
-    std::string redis_prefix = "relaygate:";        // Redis key prefix
-    std::vector<std::string> transports;            // "postfix/msft-out=msft-out,microsoft,192.0.2.10"
-    std::vector<std::string> failovers;             // "microsoft=msft-out,msft-spare,192.0.2.10"
+    std::string config_file;                             // operator config ([watch] section); "" = none
+    std::string maillog = "/var/log/postfix.log";        // maillog_file or a syslog file
+    std::string state_dir = "/var/lib/relaygate/watch";  // maillog.position, ledger.sqlite
+    std::string postfix_config_dir = "/etc/postfix";     // for postsuper -c
+    std::string postsuper = "/usr/sbin/postsuper";       // requeue program
+    std::string postkick = "/usr/sbin/postkick";         // wakes pickup after the requeue
+    egress::egress_topology egress;                 // failover=, transport=, egress-state-file, redis (shared keys)
+    registry::registry_options registry;            // shared keys: dns-forwarder; all of them with reverify on
     std::vector<std::string> dnsbl_ips;             // IPs to sweep (pool, designated, spares)
     std::vector<std::string> dnsbl_zones;           // "NAME[;listed=..][;unknown=..]"; empty = defaults
     std::int64_t dnsbl_interval = 3600;             // seconds between sweeps; 0 = no sweeps
     std::int64_t dnsbl_timeout_ms = 5000;           // deadline of one sweep
-    std::vector<std::string> dns_forwarders;        // "IP[@PORT]"; empty = /etc/resolv.conf
     std::int64_t alert_window = 600;                // seconds
     std::uint64_t alert_min = 10;                   // reputation replies in the window
     double alert_ratio = 0.2;                       // reputation replies / attempts
@@ -47,7 +46,6 @@ struct watch_options {
     bool reverify = true;                         // on|off
     std::int64_t reverify_tick = 60;              // seconds between passes (new domains wait at most this)
     std::int64_t reverify_pending_alert = 86400;  // tell once when a domain is unverified this long
-    registry::registry_options registry;          // read only when reverify is on
     bool exit_at_eof = false;                     // process the log to its end and exit (tests, replay)
     // --list-failures mode (until relaygate-admin failures exists on main)
     bool list_failures = false;

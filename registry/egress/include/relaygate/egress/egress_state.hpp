@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "relaygate/egress/redis_connection.hpp"
+
 namespace relaygate::egress {
 
 struct family_route {
@@ -37,7 +39,7 @@ public:
 // A JSON file written atomically (temp + rename); readers re-read it when its
 // mtime/inode changes, so the cost per lookup is one stat() at most per 100 ms.
 std::unique_ptr<egress_store> make_file_egress_store(std::string path);
-// Redis hash "<prefix>egress" (hiredis); reconnects on failure.
-std::unique_ptr<egress_store> make_redis_egress_store(std::string host, int port, std::string prefix = "relaygate:");
+// Redis hash "<prefix>egress" (redis_connection); reconnects on failure.
+std::unique_ptr<egress_store> make_redis_egress_store(redis_endpoint endpoint, std::string prefix = "relaygate:");
 
 }  // namespace relaygate::egress

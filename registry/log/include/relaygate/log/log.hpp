@@ -27,6 +27,9 @@ struct sink_spec {
 
 // "syslog", "stderr", "both", "postlog" (default path) or "postlog:/path".
 std::optional<sink_spec> parse_sink(std::string_view text);
+// "debug", "info", "notice", "warning" or "error".
+std::optional<level> parse_level(std::string_view text);
+inline constexpr std::string_view level_help = "debug | info | notice | warning | error";
 
 // Called once by main() before any thread starts. ident is the syslog tag
 // (and the program name in postlog records).
