@@ -6,7 +6,9 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <charconv>
 #include <iostream>
+#include <optional>
 
 #include "policy/listen_address.hpp"
 #include "policy/policy_config.hpp"
@@ -14,7 +16,9 @@
 #include "policy/policy_service.hpp"
 #include "relaygate/registry/dns_resolver.hpp"
 #include "relaygate/registry/log.hpp"
+#include "relaygate/registry/privilege_drop.hpp"
 #include "relaygate/registry/registry_loader.hpp"
+#include "relaygate/registry/service_notify.hpp"
 
 namespace rp = relaygate::policy;
 namespace rl = relaygate::log;
@@ -54,6 +58,13 @@ bool split_redis(const std::string& spec, std::string& host, int& port) {
     return port > 0 && port < 65536;
 }
 
+std::optional<unsigned> parse_mode(const std::string& s) {
+    unsigned mode = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), mode, 8);
+    if (s.empty() || ec != std::errc() || end != s.data() + s.size() || mode > 0777) return std::nullopt;
+    return mode;
+}
+
 int fail(const std::string& why) {
     std::cerr << "relaygate-policy: " << why << "\n";
     return 2;
@@ -76,6 +87,9 @@ int main(int argc, char** argv) {
 
     auto service_cfg = rp::build_service_config(cfg);
     if (!service_cfg) return fail(service_cfg.error());
+
+    std::optional<unsigned> socket_mode = parse_mode(cfg.socket_mode);
+    if (!socket_mode) return fail("socket-mode: want an octal mode like 0660, got '" + cfg.socket_mode + "'");
 
     std::string redis_host;
     int redis_port = 0;
@@ -132,10 +146,16 @@ int main(int argc, char** argv) {
         if (!addr) return fail(addr.error());
         auto fd = rp::open_listener(*addr);
         if (!fd) return fail(fd.error());
+        if (addr->is_unix) {
+            auto ok = relaygate::privilege::secure_socket(addr->path, *socket_mode, cfg.socket_group);
+            if (!ok) return fail(ok.error());
+        }
         server.add_listener(*fd, proto);
         rl::notice(std::string("- listening protocol=") + (proto == rp::protocol::policy ? "policy" : "socketmap") +
                    " address=" + addr->text());
     }
+    // Bound and secured: from here on the daemon reads the network, so no root.
+    if (auto ok = relaygate::privilege::drop_to(cfg.user); !ok) return fail(ok.error());
     server.handle_signals();
 
     // Declared after the server: destroyed first, so no answer is posted to a dead loop.
@@ -148,7 +168,9 @@ int main(int argc, char** argv) {
                " limits=" + std::to_string((*service_cfg)->volume.rules.size()) +
                " counters=" + (cfg.redis.empty() || !cfg.shared_counters ? "local" : "redis") +
                " egress=" + (cfg.redis.empty() ? "file" : "redis"));
+    relaygate::service::ready();  // Type=notify: both listeners accept from here on
     server.run();
+    relaygate::service::stopping();
     rl::notice("- stopped");
     return 0;
 }

@@ -12,6 +12,8 @@
 #include "relaygate/registry/dns_resolver.hpp"
 #include "relaygate/registry/egress_state.hpp"
 #include "relaygate/registry/log.hpp"
+#include "relaygate/registry/privilege_drop.hpp"
+#include "relaygate/registry/service_notify.hpp"
 #include "relaygate/watch/failure_ledger.hpp"
 #include "relaygate/watch/metrics_server.hpp"
 #include "relaygate/watch/watch_daemon.hpp"
@@ -77,6 +79,12 @@ int main(int argc, char** argv) {
     if (o.list_failures) return list_failures(o);
 
     log::configure("relaygate-watch", *log::parse_sink(o.log_sink), log::level::info);  // validated
+    // Before the maillog (untrusted text) is opened; the alert hook inherits the user.
+    if (auto ok = privilege::drop_to(o.user); !ok) {
+        log::error("- start_failed reason=user error=" + log::quote(ok.error()));
+        std::cerr << "relaygate-watch: " << ok.error() << "\n";
+        return 1;
+    }
 
     auto store = make_store(o);
     std::unique_ptr<dns::resolver> resolver;
@@ -112,6 +120,7 @@ int main(int argc, char** argv) {
     signal(SIGPIPE, SIG_IGN);
     log::notice("- start maillog=" + log::quote(o.maillog) + " state_dir=" + log::quote(o.state_dir) +
                 " metrics=" + (server ? "127.0.0.1:" + std::to_string(server->port()) : std::string("off")));
+    service::ready();  // Type=notify: the log is open and the metrics listener accepts
     (*daemon)->run(g_stop, g_reload, [&] {
         auto fresh = parse_watch_options(argc, argv);
         if (!fresh) {
@@ -120,6 +129,7 @@ int main(int argc, char** argv) {
         }
         (*daemon)->apply_reload(fresh->options);
     });
+    service::stopping();
     log::notice("- stop");
     if (server) server->stop();
     return 0;

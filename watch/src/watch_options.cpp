@@ -57,7 +57,8 @@ po::options_description describe(watch_options& o) {
         "metrics-listen", po::value(&o.metrics_listen)->default_value(o.metrics_listen),
         "loopback HOST:PORT for Prometheus (\"\" = off)")(
         "poll-interval-ms", po::value(&o.poll_interval_ms)->default_value(o.poll_interval_ms), "log poll period")(
-        "log-sink", po::value(&o.log_sink)->default_value(o.log_sink), log::sink_help.data());
+        "log-sink", po::value(&o.log_sink)->default_value(o.log_sink), log::sink_help.data())(
+        "user", po::value(&o.user), "run as this user before reading the maillog (when started as root)");
     return d;
 }
 

@@ -40,6 +40,7 @@ struct watch_options {
     std::string metrics_listen = "127.0.0.1:9465";  // loopback only; "" = no metrics
     std::int64_t poll_interval_ms = 200;            // log poll period
     std::string log_sink = "syslog";                // syslog, stderr, both, postlog[:PATH]
+    std::string user;                               // run as this user before reading anything (started as root)
     bool exit_at_eof = false;                       // process the log to its end and exit (tests, replay)
     // --list-failures mode (until relaygate-admin failures exists on main)
     bool list_failures = false;
