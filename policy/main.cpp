@@ -5,6 +5,7 @@
 // reloads the config file's reloadable part and the domain list.
 #include <signal.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <charconv>
 #include <iostream>
@@ -139,6 +140,7 @@ int main(int argc, char** argv) {
     service.set_config_loader([cfg] { return rp::build_service_config(cfg); });
     service.set_reload_hook([&reloader] { reloader.request_reload(); });
 
+    std::vector<std::string> unix_paths;  // removed at stop, so a stopped service leaves no socket behind
     for (auto [spec, proto] : {std::pair{cfg.policy_listen, rp::protocol::policy},
                                std::pair{cfg.socketmap_listen, rp::protocol::socketmap}}) {
         if (spec.empty()) continue;
@@ -147,6 +149,7 @@ int main(int argc, char** argv) {
         auto fd = rp::open_listener(*addr);
         if (!fd) return fail(fd.error());
         if (addr->is_unix) {
+            unix_paths.push_back(addr->path);
             auto ok = relaygate::privilege::secure_socket(addr->path, *socket_mode, cfg.socket_group);
             if (!ok) return fail(ok.error());
         }
@@ -171,6 +174,7 @@ int main(int argc, char** argv) {
     relaygate::service::ready();  // Type=notify: both listeners accept from here on
     server.run();
     relaygate::service::stopping();
+    for (const auto& path : unix_paths) ::unlink(path.c_str());  // best effort; a stale one is replaced at start
     rl::notice("- stopped");
     return 0;
 }

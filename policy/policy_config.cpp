@@ -82,8 +82,9 @@ expected<std::optional<daemon_config>, std::string> parse_daemon_config(int argc
         return std::optional<daemon_config>{};
     }
     if (vm.count("config")) {
-        // [milter] / [watch] sections of a shared file belong to the other daemons.
-        auto r = registry::parse_config_file(vm["config"].as<std::string>(), desc, vm, {"milter", "watch", "admin"});
+        // [milter] / [watch] sections of a shared file belong to the other daemons; [policy] is ours.
+        auto r = registry::parse_config_file(vm["config"].as<std::string>(), desc, vm, {"milter", "watch", "admin"},
+                                             "policy");
         if (!r) return unexpected(r.error());
     }
     try {

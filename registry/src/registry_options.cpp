@@ -250,16 +250,23 @@ std::string config_location(const std::string& config_file, const std::string& k
 }
 
 expected<bool, std::string> parse_config_file(const std::string& path, const po::options_description& desc,
-                                              po::variables_map& vm, const std::vector<std::string>& ignored_sections) {
+                                              po::variables_map& vm, const std::vector<std::string>& ignored_sections,
+                                              const std::string& own_section) {
     std::ifstream in(path);
     if (!in) return unexpected(path + ": cannot open config file");
     std::string current_key;
     try {
         auto parsed = po::parse_config_file(in, desc, /*allow_unregistered=*/true);
-        for (const auto& opt : parsed.options) {
+        for (auto& opt : parsed.options) {
             if (!opt.unregistered) continue;
             auto dot = opt.string_key.find('.');
             auto section = dot == std::string::npos ? std::string() : opt.string_key.substr(0, dot);
+            if (!own_section.empty() && section == own_section &&
+                desc.find_nothrow(opt.string_key.substr(dot + 1), false)) {
+                opt.string_key.erase(0, dot + 1);
+                opt.unregistered = false;
+                continue;
+            }
             if (std::find(ignored_sections.begin(), ignored_sections.end(), section) != ignored_sections.end()) {
                 continue;
             }

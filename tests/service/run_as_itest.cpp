@@ -58,8 +58,8 @@ private:
 struct daemon_case {
     friend void PrintTo(const daemon_case& c, std::ostream* os) { *os << c.name; }
     std::string name;
-    std::string program;                 // relative to the build dir
-    std::vector<std::string> sockets;    // unix sockets it must leave 0660 nogroup
+    std::string program;                                 // relative to the build dir
+    std::vector<std::string> sockets;                    // unix sockets it must leave 0660 nogroup
     std::function<std::string(const fs::path&)> config;  // config text for a dir
 };
 
@@ -85,14 +85,16 @@ std::string milter_config(const fs::path& d) {
 }
 
 std::string policy_config(const fs::path& d) {
-    return "policy-listen = unix:" + (d / "policy.sock").string() + "\nsocketmap-listen = unix:" +
-           (d / "socketmap.sock").string() + "\nmicrosoft-domains = " + src + "/postfix-conf/microsoft-domains" +
-           "\negress-file = " + (d / "egress.json").string() + "\nadmin-file = " + (d / "domains.conf").string() +
+    return "policy-listen = unix:" + (d / "policy.sock").string() +
+           "\nsocketmap-listen = unix:" + (d / "socketmap.sock").string() + "\nmicrosoft-domains = " + src +
+           "/postfix-conf/microsoft-domains" + "\negress-file = " + (d / "egress.json").string() +
+           "\nadmin-file = " + (d / "domains.conf").string() +
            "\nmx-detection = false\nsocket-group = nogroup\nsocket-mode = 0660\n";
 }
 
 std::string watch_config(const fs::path& d) {
-    return "[watch]\nuser = " + std::string(getenv("RUN_AS_USER")) + "\nlog-sink = stderr\nmaillog = " + (d / "maillog").string() + "\nstate-dir = " + (d / "watch").string() +
+    return "[watch]\nuser = " + std::string(getenv("RUN_AS_USER")) +
+           "\nlog-sink = stderr\nmaillog = " + (d / "maillog").string() + "\nstate-dir = " + (d / "watch").string() +
            "\negress-state-file = " + (d / "egress.json").string() +
            "\nmetrics-listen =\ndnsbl-interval = 0\nrequeue = false\n";
 }

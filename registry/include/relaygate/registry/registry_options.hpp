@@ -50,11 +50,13 @@ expected<bool, std::string> validate(registry_options& opts, const std::string& 
 // Reads a Program_options config file into vm (vm is not notified). Keys of
 // [section]s listed in ignored_sections belong to other relaygate programs
 // sharing the file and are skipped; any other unknown key, a bad value or a
-// missing file is an error "file:line: key 'k': message".
+// missing file is an error "file:line: key 'k': message". Keys in the
+// program's own [own_section] are read as if written at the top.
 expected<bool, std::string> parse_config_file(const std::string& path,
                                               const boost::program_options::options_description& desc,
                                               boost::program_options::variables_map& vm,
-                                              const std::vector<std::string>& ignored_sections = {});
+                                              const std::vector<std::string>& ignored_sections = {},
+                                              const std::string& own_section = "");
 
 // "file:line" of the first line of config_file that sets key (to value, when
 // given); just "file" when no such line is found.
