@@ -117,6 +117,8 @@ protected:
         ASSERT_NE(pw, nullptr);
         nobody_uid_ = pw->pw_uid;
         ASSERT_EQ(::chown((dir_ / "watch").c_str(), pw->pw_uid, pw->pw_gid), 0);
+        // As the package's socket folder is the run-as user's: it removes its sockets at stop.
+        ASSERT_EQ(::chown(dir_.path().c_str(), pw->pw_uid, pw->pw_gid), 0);
         const group* gr = ::getgrnam("nogroup");
         ASSERT_NE(gr, nullptr);
         nogroup_ = gr->gr_gid;
@@ -170,6 +172,7 @@ TEST_P(RunAs, RunsAsTheUserWithNoCapabilityInAnyThreadOnceReady) {
     }
     EXPECT_TRUE(daemon.running()) << read_file(dir_ / "daemon.log");
     EXPECT_EQ(daemon.stop(), 0) << read_file(dir_ / "daemon.log");
+    for (const auto& name : GetParam().sockets) EXPECT_FALSE(fs::exists(dir_ / name)) << name << " left after stop";
 }
 
 TEST_P(RunAs, RefusesAnUnknownUser) {
