@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "admin_command.hpp"
-#include "relaygate/registry/egress_state.hpp"
+#include "relaygate/egress/egress_state.hpp"
 
 namespace relaygate::admin {
 namespace {

@@ -7,7 +7,7 @@
 #include <iostream>
 
 #include "admin_command.hpp"
-#include "relaygate/watch/failure_ledger.hpp"
+#include "watch/failure_ledger.hpp"
 
 namespace relaygate::admin {
 

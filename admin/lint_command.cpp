@@ -8,8 +8,8 @@
 
 #include "admin_command.hpp"
 #include "relaygate/registry/admin_file.hpp"
-#include "relaygate/registry/dkim_verifier.hpp"
 #include "relaygate/registry/state_store.hpp"
+#include "relaygate/verify/dkim_verifier.hpp"
 
 namespace relaygate::admin {
 

@@ -8,7 +8,7 @@
 #include <iostream>
 
 #include "admin_command.hpp"
-#include "relaygate/registry/log.hpp"
+#include "relaygate/log/log.hpp"
 
 namespace po = boost::program_options;
 using namespace relaygate;

@@ -6,7 +6,7 @@
 #include <iostream>
 
 #include "admin_command.hpp"
-#include "relaygate/registry/dkim_verifier.hpp"
+#include "relaygate/verify/dkim_verifier.hpp"
 
 namespace relaygate::admin {
 namespace {

@@ -7,10 +7,10 @@
 #include <iostream>
 
 #include "admin_command.hpp"
-#include "relaygate/registry/dns_resolver.hpp"
-#include "relaygate/registry/domain_verifier.hpp"
-#include "relaygate/registry/reverify_scheduler.hpp"
+#include "relaygate/dns/dns_resolver.hpp"
 #include "relaygate/registry/state_store.hpp"
+#include "relaygate/verify/domain_verifier.hpp"
+#include "relaygate/verify/reverify_scheduler.hpp"
 
 namespace relaygate::admin {
 namespace {

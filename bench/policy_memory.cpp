@@ -11,7 +11,7 @@
 #include <fstream>
 #include <string>
 
-#include "policy/volume_policy.hpp"
+#include "relaygate/policy/volume_policy.hpp"
 
 namespace {
 

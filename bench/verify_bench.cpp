@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "relaygate/harness/dns_server.hpp"
-#include "relaygate/registry/dkim_verifier.hpp"
-#include "relaygate/registry/domain_verifier.hpp"
-#include "relaygate/registry/spf_verifier.hpp"
+#include "relaygate/verify/dkim_verifier.hpp"
+#include "relaygate/verify/domain_verifier.hpp"
+#include "relaygate/verify/spf_verifier.hpp"
 
 using namespace relaygate;
 

@@ -7,8 +7,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "relaygate/dns/dns_resolver.hpp"
 #include "relaygate/harness/dns_server.hpp"
-#include "relaygate/registry/dns_resolver.hpp"
 #include "relaygate/watch/dnsbl.hpp"
 
 int main(int argc, char** argv) {

@@ -9,8 +9,8 @@
 #include <string>
 
 #include "relaygate/watch/delivery_tracker.hpp"
-#include "relaygate/watch/log_follower.hpp"
 #include "relaygate/watch/maillog_line.hpp"
+#include "watch/log_follower.hpp"
 
 int main(int argc, char** argv) {
     using namespace relaygate::watch;

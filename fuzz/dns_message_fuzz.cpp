@@ -3,7 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "relaygate/registry/dns_message.hpp"
+#include "relaygate/dns/dns_message.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     namespace w = relaygate::dns::wire;

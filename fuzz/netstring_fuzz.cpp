@@ -7,8 +7,8 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "policy/netstring.hpp"
-#include "policy/transport_steering.hpp"
+#include "relaygate/policy/netstring.hpp"
+#include "relaygate/policy/transport_steering.hpp"
 
 using namespace relaygate::policy;
 

@@ -7,8 +7,8 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "policy/policy_request.hpp"
-#include "policy/volume_policy.hpp"
+#include "relaygate/policy/policy_request.hpp"
+#include "relaygate/policy/volume_policy.hpp"
 
 using namespace relaygate::policy;
 

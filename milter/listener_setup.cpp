@@ -8,7 +8,7 @@
 #include <cstring>
 
 #include "milter_shell.hpp"
-#include "relaygate/registry/log.hpp"
+#include "relaygate/log/log.hpp"
 #include "relaygate/registry/privilege_drop.hpp"
 
 namespace relaygate::milter {

@@ -10,8 +10,8 @@
 #include <memory>
 
 #include "milter_shell.hpp"
+#include "relaygate/log/log.hpp"
 #include "relaygate/milter/milter_config.hpp"
-#include "relaygate/registry/log.hpp"
 #include "relaygate/registry/registry_loader.hpp"
 
 using namespace relaygate;

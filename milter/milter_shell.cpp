@@ -16,9 +16,9 @@
 #include <memory>
 #include <optional>
 
+#include "relaygate/log/log.hpp"
 #include "relaygate/milter/decision.hpp"
 #include "relaygate/milter/message_log.hpp"
-#include "relaygate/registry/log.hpp"
 #include "relaygate/registry/service_notify.hpp"
 
 namespace relaygate::milter {

@@ -1,7 +1,7 @@
 // egress_view.cpp: see egress_view.hpp.
 #include "policy/egress_view.hpp"
 
-#include "relaygate/registry/log.hpp"
+#include "relaygate/log/log.hpp"
 
 namespace relaygate::policy {
 

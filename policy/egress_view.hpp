@@ -14,7 +14,7 @@
 #include <string>
 #include <thread>
 
-#include "relaygate/registry/egress_state.hpp"
+#include "relaygate/egress/egress_state.hpp"
 
 namespace relaygate::policy {
 

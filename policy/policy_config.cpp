@@ -5,7 +5,7 @@
 #include <boost/program_options.hpp>
 #include <iostream>
 
-#include "relaygate/registry/log.hpp"
+#include "relaygate/log/log.hpp"
 
 namespace relaygate::policy {
 namespace po = boost::program_options;
@@ -121,12 +121,9 @@ expected<std::shared_ptr<const service_config>, std::string> build_service_confi
         if (t.empty() || t.find_first_of(" :\t") != std::string::npos)
             return unexpected("spare-transport: bad transport name '" + t + "'");
     }
-    for (const auto& l : c.limits) {
-        auto r = parse_rate_rule(l);
-        if (!r) return unexpected(r.error());
-        cfg->volume.rules.push_back(*r);
-    }
-    if (cfg->volume.rules.size() > 16) return unexpected(std::string("limit: at most 16 limits"));
+    auto rules = parse_rate_rules(c.limits);
+    if (!rules) return unexpected(rules.error());
+    cfg->volume.rules = std::move(*rules);
     for (const auto& sc : c.size_caps) {
         auto r = parse_size_cap(sc);
         if (!r) return unexpected(r.error());

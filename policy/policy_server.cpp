@@ -22,8 +22,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "policy/netstring.hpp"
-#include "relaygate/registry/log.hpp"
+#include "relaygate/log/log.hpp"
+#include "relaygate/policy/netstring.hpp"
 
 namespace relaygate::policy {
 

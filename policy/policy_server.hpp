@@ -16,7 +16,7 @@
 #include <string>
 #include <string_view>
 
-#include "policy/policy_request.hpp"
+#include "relaygate/policy/policy_request.hpp"
 
 namespace relaygate::policy {
 

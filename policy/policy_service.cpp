@@ -5,7 +5,7 @@
 
 #include <chrono>
 
-#include "relaygate/registry/log.hpp"
+#include "relaygate/log/log.hpp"
 
 namespace relaygate::policy {
 namespace {

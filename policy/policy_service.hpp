@@ -13,17 +13,17 @@
 #include <unordered_map>
 #include <vector>
 
-#include "policy/counter_store.hpp"
-#include "policy/domain_list.hpp"
 #include "policy/egress_view.hpp"
-#include "policy/mx_cache.hpp"
 #include "policy/policy_server.hpp"
-#include "policy/transport_steering.hpp"
-#include "policy/volume_policy.hpp"
-#include "relaygate/registry/dns_resolver.hpp"
+#include "relaygate/dns/dns_resolver.hpp"
+#include "relaygate/log/log.hpp"
+#include "relaygate/policy/counter_store.hpp"
+#include "relaygate/policy/domain_list.hpp"
+#include "relaygate/policy/mx_cache.hpp"
+#include "relaygate/policy/transport_steering.hpp"
+#include "relaygate/policy/volume_policy.hpp"
 #include "relaygate/registry/domain_registry.hpp"
 #include "relaygate/registry/expected.hpp"
-#include "relaygate/registry/log.hpp"
 
 namespace relaygate::policy {
 

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "policy/counter_store.hpp"
-#include "relaygate/registry/log.hpp"
+#include "relaygate/log/log.hpp"
+#include "relaygate/policy/counter_store.hpp"
 
 namespace relaygate::policy {
 namespace {

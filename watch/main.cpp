@@ -9,14 +9,14 @@
 #include <ctime>
 #include <iostream>
 
-#include "relaygate/registry/dns_resolver.hpp"
-#include "relaygate/registry/egress_state.hpp"
-#include "relaygate/registry/log.hpp"
+#include "relaygate/dns/dns_resolver.hpp"
+#include "relaygate/egress/egress_state.hpp"
+#include "relaygate/log/log.hpp"
 #include "relaygate/registry/privilege_drop.hpp"
 #include "relaygate/registry/service_notify.hpp"
-#include "relaygate/watch/failure_ledger.hpp"
-#include "relaygate/watch/metrics_server.hpp"
-#include "relaygate/watch/watch_daemon.hpp"
+#include "watch/failure_ledger.hpp"
+#include "watch/metrics_server.hpp"
+#include "watch/watch_daemon.hpp"
 
 namespace {
 

@@ -5,7 +5,7 @@
 
 #include <ctime>
 
-#include "relaygate/registry/log.hpp"
+#include "relaygate/log/log.hpp"
 
 namespace relaygate::milter {
 namespace {

@@ -13,9 +13,9 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "relaygate/log/log.hpp"
 #include "relaygate/registry/admin_file.hpp"
 #include "relaygate/registry/domain_name.hpp"
-#include "relaygate/registry/log.hpp"
 #include "relaygate/registry/state_store.hpp"
 
 namespace relaygate::registry {

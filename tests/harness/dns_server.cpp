@@ -22,7 +22,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "relaygate/registry/dns_message.hpp"
+#include "relaygate/dns/dns_message.hpp"
 
 namespace relaygate::harness {
 namespace {

@@ -9,7 +9,7 @@
 
 #include <filesystem>
 
-#include "relaygate/registry/dns_resolver.hpp"
+#include "relaygate/dns/dns_resolver.hpp"
 
 namespace relaygate::harness {
 namespace {

@@ -1,6 +1,6 @@
 // The Microsoft-family domain list: exact, subdomain and wildcard entries at
 // their edges, normalisation, and load errors that name file and line.
-#include "policy/domain_list.hpp"
+#include "relaygate/policy/domain_list.hpp"
 
 #include <gtest/gtest.h>
 

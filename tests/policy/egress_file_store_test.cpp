@@ -9,7 +9,7 @@
 #include <fstream>
 #include <thread>
 
-#include "relaygate/registry/egress_state.hpp"
+#include "relaygate/egress/egress_state.hpp"
 
 namespace relaygate::egress {
 namespace {

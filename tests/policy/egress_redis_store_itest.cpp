@@ -7,9 +7,9 @@
 #include <memory>
 #include <thread>
 
+#include "relaygate/egress/egress_state.hpp"
 #include "relaygate/harness/free_port.hpp"
 #include "relaygate/harness/redis_server.hpp"
-#include "relaygate/registry/egress_state.hpp"
 
 namespace relaygate::egress {
 namespace {

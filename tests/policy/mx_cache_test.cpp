@@ -1,6 +1,6 @@
 // MX-based Microsoft detection and the verdict cache: which MX decides, how
 // TTLs are clamped, negative and temporary answers, LRU bounds, expiry.
-#include "policy/mx_cache.hpp"
+#include "relaygate/policy/mx_cache.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // The socketmap netstring codec at its edges: partial frames, pipelining,
 // the strict length rules (no leading zeros, digits only) and the limit.
-#include "policy/netstring.hpp"
+#include "relaygate/policy/netstring.hpp"
 
 #include <gtest/gtest.h>
 

@@ -11,10 +11,10 @@
 #include <vector>
 
 #include "policy_daemon.hpp"
+#include "relaygate/egress/egress_state.hpp"
 #include "relaygate/harness/redis_server.hpp"
 #include "relaygate/harness/temp_dir.hpp"
 #include "relaygate/harness/wait.hpp"
-#include "relaygate/registry/egress_state.hpp"
 
 namespace relaygate::policy::testing {
 namespace {

@@ -1,6 +1,6 @@
 // The policy delegation request parser: a request exactly as Postfix 3.7
 // sends it (29 attributes), pipelined and partial input, and every limit.
-#include "policy/policy_request.hpp"
+#include "relaygate/policy/policy_request.hpp"
 
 #include <gtest/gtest.h>
 

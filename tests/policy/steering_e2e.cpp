@@ -10,13 +10,13 @@
 #include <algorithm>
 
 #include "policy_daemon.hpp"
+#include "relaygate/egress/egress_state.hpp"
 #include "relaygate/harness/dns_server.hpp"
 #include "relaygate/harness/netns.hpp"
 #include "relaygate/harness/postfix_instance.hpp"
 #include "relaygate/harness/smtp_sink.hpp"
 #include "relaygate/harness/swaks.hpp"
 #include "relaygate/harness/wait.hpp"
-#include "relaygate/registry/egress_state.hpp"
 
 namespace relaygate::policy::testing {
 namespace {

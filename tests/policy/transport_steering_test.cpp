@@ -1,6 +1,6 @@
 // The socketmap transport_maps decision: what Postfix sends (original case,
 // "*", senders, odd keys) and what relaygate answers, including the egress flip.
-#include "policy/transport_steering.hpp"
+#include "relaygate/policy/transport_steering.hpp"
 
 #include <gtest/gtest.h>
 

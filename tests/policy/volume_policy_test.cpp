@@ -1,7 +1,7 @@
 // Volume management decisions over the in-process counters with an injected
 // clock: per-dimension limits at RCPT, counting at END-OF-MESSAGE, sliding
 // windows, size caps per sender class, rule parsing, the wire format.
-#include "policy/volume_policy.hpp"
+#include "relaygate/policy/volume_policy.hpp"
 
 #include <gtest/gtest.h>
 
@@ -152,6 +152,36 @@ TEST(rate_rule_parse, accepts_units_and_rejects_junk) {
                             "sender_domain:messages:x/1h", "sender_domain:messages:5/0", "sender_domain:messages:5/1y",
                             "sender_domain:messages:5/31d", "sender_domain:messages:-5/1h"})
         EXPECT_FALSE(parse_rate_rule(bad).has_value()) << bad;
+}
+
+TEST(rate_rules_parse, refuses_two_limits_that_would_share_one_counter) {
+    // Same dimension, metric and window: one counter key, so each recipient
+    // would be counted once per rule. The error names both limits.
+    auto dup = parse_rate_rules(
+        {"sender_domain:recipients:100/1h", "sender:messages:5/1h", "sender_domain:recipients:500/3600s"});
+    ASSERT_FALSE(dup.has_value());
+    EXPECT_NE(dup.error().find("'sender_domain:recipients:500/3600s'"), std::string::npos) << dup.error();
+    EXPECT_NE(dup.error().find("'sender_domain:recipients:100/1h'"), std::string::npos) << dup.error();
+    // A different window, metric or dimension is a counter of its own.
+    auto ok = parse_rate_rules({"sender_domain:recipients:100/1h", "sender_domain:recipients:1000/1d",
+                                "sender_domain:messages:100/1h", "sender:recipients:100/1h"});
+    ASSERT_TRUE(ok.has_value()) << ok.error();
+    EXPECT_EQ(ok->size(), 4u);
+    std::vector<std::string> seventeen;
+    for (int i = 1; i <= 17; ++i) seventeen.push_back("sender:messages:5/" + std::to_string(i) + "m");
+    EXPECT_FALSE(parse_rate_rules(seventeen).has_value());
+}
+
+TEST(volume_policy, distinct_limits_on_one_dimension_count_each_recipient_once) {
+    // Two limits over one key (sender domain, recipients) with different
+    // windows: each needs a counter of its own. The in-process store once kept
+    // one per dimension and metric, so each rule reset the other's window and
+    // the 2/1h limit never deferred.
+    auto cfg = with_rules({"sender_domain:recipients:2/1h", "sender_domain:recipients:100/1d"});
+    auto counters = make_local_counter_store();
+    EXPECT_EQ(decide_volume(rcpt("a@shop.example"), cfg, *counters, nullptr, t0).what, verdict::dunno);
+    EXPECT_EQ(decide_volume(rcpt("a@shop.example"), cfg, *counters, nullptr, t0).what, verdict::dunno);
+    EXPECT_EQ(decide_volume(rcpt("a@shop.example"), cfg, *counters, nullptr, t0).what, verdict::defer_rate);
 }
 
 TEST(size_cap_parse, knows_the_classes) {

@@ -4,8 +4,8 @@
 // nibbles, SERVFAIL and a dropped query all end as documented.
 #include <gtest/gtest.h>
 
+#include "relaygate/dns/dns_resolver.hpp"
 #include "relaygate/harness/dns_server.hpp"
-#include "relaygate/registry/dns_resolver.hpp"
 #include "relaygate/watch/dnsbl.hpp"
 
 namespace relaygate::watch {

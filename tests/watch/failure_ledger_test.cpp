@@ -1,7 +1,7 @@
 // failure_ledger_test.cpp: the SQLite ledger in a temporary file: insert once,
 // close on a later delivery (same queue id, or a requeue's new id with the same
 // Message-ID), filters, reopen, and --since parsing.
-#include "relaygate/watch/failure_ledger.hpp"
+#include "watch/failure_ledger.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -5,7 +5,7 @@
 
 #include "relaygate/harness/child_process.hpp"
 #include "relaygate/harness/temp_dir.hpp"
-#include "relaygate/watch/failure_ledger.hpp"
+#include "watch/failure_ledger.hpp"
 
 namespace relaygate::watch {
 namespace {

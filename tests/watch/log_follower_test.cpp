@@ -1,7 +1,7 @@
 // log_follower_test.cpp: the follower on real files in a temporary directory:
 // partial lines, restarts, rename+create and copytruncate rotation, overlong
 // lines, a missing file. Every line must arrive exactly once.
-#include "relaygate/watch/log_follower.hpp"
+#include "watch/log_follower.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

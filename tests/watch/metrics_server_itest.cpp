@@ -1,6 +1,6 @@
 // metrics_server_itest.cpp: the Prometheus responder scraped by a real HTTP
 // client (curl) on loopback; non-loopback listen addresses are refused.
-#include "relaygate/watch/metrics_server.hpp"
+#include "watch/metrics_server.hpp"
 
 #include <gtest/gtest.h>
 

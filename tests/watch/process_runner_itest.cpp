@@ -1,7 +1,7 @@
 // process_runner_itest.cpp: the runner behind the alert hook and postsuper -r,
 // on real programs: stdin delivered, exit codes, and a hung or stdin-ignoring
 // child killed (with its process group) at the timeout.
-#include "relaygate/watch/process_runner.hpp"
+#include "watch/process_runner.hpp"
 
 #include <gtest/gtest.h>
 #include <signal.h>

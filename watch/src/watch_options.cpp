@@ -8,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "relaygate/registry/log.hpp"
+#include "relaygate/log/log.hpp"
 #include "relaygate/watch/delivery_tracker.hpp"
 #include "relaygate/watch/dnsbl.hpp"
 #include "relaygate/watch/failover_machine.hpp"

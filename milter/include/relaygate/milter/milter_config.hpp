@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "relaygate/log/log.hpp"
 #include "relaygate/milter/decision.hpp"
 #include "relaygate/registry/expected.hpp"
-#include "relaygate/registry/log.hpp"
 #include "relaygate/registry/registry_options.hpp"
 
 namespace relaygate::milter {

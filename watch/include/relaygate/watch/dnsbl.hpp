@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "relaygate/registry/dns_resolver.hpp"
+#include "relaygate/dns/dns_resolver.hpp"
 #include "relaygate/watch/failover_machine.hpp"
 
 namespace relaygate::watch {

@@ -1,0 +1,82 @@
+// reverify_scheduler.hpp: re-verification on an interval. Every tick it takes
+// the domains that are due (never checked, or checked reverify_interval ago),
+// verifies them with domain_verifier::verify_all (queries in flight together),
+// applies verification_policy and writes the state file atomically under its
+// lock; the registry_reloader then publishes the new states. Run by a daemon
+// (one per host is enough) or by relaygate-admin; record_reports is shared
+// with `relaygate-admin verify`.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "relaygate/registry/domain_registry.hpp"
+#include "relaygate/registry/expected.hpp"
+#include "relaygate/registry/registry_options.hpp"
+#include "relaygate/verify/domain_verifier.hpp"
+#include "relaygate/verify/verification_policy.hpp"
+
+namespace relaygate::registry {
+
+// What the policy needs from a report: a temporary DNS failure is told apart from a definitive one.
+check_summary summarise(const domain_report& report);
+
+struct recorded_report {
+    std::string domain;
+    verification_status previous;
+    policy_result result;
+};
+
+// Applies each report through apply_check to the state file (locked
+// read-modify-write, atomic replace) and logs each transition's line.
+expected<std::vector<recorded_report>, std::string> record_reports(const std::string& state_file,
+                                                                   const std::vector<domain_report>& reports,
+                                                                   std::int64_t now, std::chrono::seconds grace_period);
+
+std::int64_t system_clock_seconds();
+
+class reverify_scheduler {
+public:
+    using clock = std::function<std::int64_t()>;
+
+    struct pass_summary {
+        std::size_t due = 0;  // domains verified in this pass
+        std::size_t verified = 0, failed = 0, pending = 0, temporary = 0, demoted = 0;
+        std::string error;  // state file could not be written ("" = ok)
+    };
+
+    reverify_scheduler(registry_options opts, registry_handle& handle, domain_verifier& verifier,
+                       clock now = system_clock_seconds);
+    ~reverify_scheduler();  // stops the thread if started
+    reverify_scheduler(const reverify_scheduler&) = delete;
+    reverify_scheduler& operator=(const reverify_scheduler&) = delete;
+
+    // Verifies up to max_domains due domains, oldest check first, and records them.
+    pass_summary run_once(std::size_t max_domains = 10000);
+    // Runs run_once every tick on a background thread until stop().
+    void start(std::chrono::seconds tick = std::chrono::seconds(60));
+    void stop();
+
+private:
+    registry_options opts_;
+    registry_handle& handle_;
+    domain_verifier& verifier_;
+    clock now_;
+    // Checks this scheduler recorded that the snapshot may not show yet (the
+    // reloader publishes them a moment later); pruned once the snapshot has them.
+    std::unordered_map<std::string, std::int64_t> recorded_;
+    std::mutex run_mutex_;  // one pass at a time (the thread, or a caller of run_once)
+    std::mutex mutex_;      // stopping_ and the thread
+    std::condition_variable wake_;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
+}  // namespace relaygate::registry
