@@ -1,11 +1,8 @@
 // listener_setup.cpp: the process side of the milter's socket — permissions
-// and owner of a unix socket, dropping to the run-as user, and waking
-// libmilter's listener on stop, and the sigwait wrapper that turns SIGHUP into
-// a reload. Called by run_milter() and libmilter's signal thread.
-#include <grp.h>
-#include <pwd.h>
+// and group of a unix socket, dropping to the run-as user (registry's
+// privilege_drop), waking libmilter's listener on stop, and the sigwait wrapper
+// that turns SIGHUP into a reload. Called by run_milter() and libmilter's signal thread.
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,6 +11,7 @@
 
 #include "milter_shell.hpp"
 #include "relaygate/log/log.hpp"
+#include "relaygate/registry/privilege_drop.hpp"
 
 namespace relaygate::milter {
 
@@ -25,24 +23,25 @@ std::optional<std::string> unix_socket_path(const std::string& spec) {
 }
 
 bool secure_socket_and_drop(const milter_config& cfg) {
-    auto path = unix_socket_path(cfg.socket);
-    struct passwd* pw = nullptr;
-    if (!cfg.user.empty() && (pw = getpwnam(cfg.user.c_str())) == nullptr) {
-        log::error("- start_failed reason=unknown_user user=" + log::quote(cfg.user));
+    if (auto who = cfg.user.empty() ? privilege::run_as{} : privilege::lookup_user(cfg.user); !who) {
+        log::error("- start_failed reason=user error=" + log::quote(who.error()));
         return false;
     }
-    if (path && chmod(path->c_str(), cfg.socket_mode) != 0) {
-        log::error("- start_failed reason=chmod path=" + log::quote(*path) + " error=" + log::quote(strerror(errno)));
-        return false;
+    if (auto path = unix_socket_path(cfg.socket)) {
+        if (auto ok = privilege::secure_socket(*path, cfg.socket_mode, cfg.socket_group); !ok) {
+            log::error("- start_failed reason=socket_permissions error=" + log::quote(ok.error()));
+            return false;
+        }
+        if (!cfg.user.empty() && ::geteuid() == 0) {  // the run-as user owns its socket (removes it at stop)
+            auto who = privilege::lookup_user(cfg.user);
+            if (!who || ::chown(path->c_str(), who->uid, static_cast<gid_t>(-1)) != 0) {
+                log::error("- start_failed reason=chown path=" + log::quote(*path) + " user=" + log::quote(cfg.user));
+                return false;
+            }
+        }
     }
-    if (pw == nullptr) return true;
-    if (path && chown(path->c_str(), pw->pw_uid, pw->pw_gid) != 0) {
-        log::error("- start_failed reason=chown path=" + log::quote(*path) + " error=" + log::quote(strerror(errno)));
-        return false;
-    }
-    if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
-        log::error("- start_failed reason=setuid user=" + log::quote(cfg.user) +
-                   " error=" + log::quote(strerror(errno)));
+    if (auto ok = privilege::drop_to(cfg.user); !ok) {
+        log::error("- start_failed reason=user error=" + log::quote(ok.error()));
         return false;
     }
     return true;

@@ -22,6 +22,7 @@
 #include "relaygate/milter/decision.hpp"
 #include "relaygate/milter/message_log.hpp"
 #include "relaygate/milter/signing_outcome.hpp"
+#include "relaygate/registry/service_notify.hpp"
 
 namespace relaygate::milter {
 namespace {
@@ -387,6 +388,7 @@ int run_milter(milter_runtime& runtime) {
     if (!secure_socket_and_drop(cfg)) return 1;
     log::notice("- started socket=" + log::quote(cfg.socket) + " mode=" + std::string(to_string(cfg.mode)) +
                 " signing=" + (runtime.signer ? "on" : "off"));
+    service::ready();  // Type=notify: the socket listens from here on
     int rc = smfi_main() == MI_SUCCESS ? 0 : 1;
     if (auto path = unix_socket_path(cfg.socket))
         unlink(path->c_str());  // best effort; a stale one is removed at start

@@ -3,12 +3,14 @@
 // (in-process or Redis counters, file or Redis egress state), the DNS resolver
 // and the registry snapshot, then runs the event loop until SIGTERM. SIGHUP
 // reloads the config file's reloadable part and the domain list.
+#include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
-#include <pthread.h>
-
+#include <charconv>
 #include <iostream>
+#include <optional>
 
 #include "policy/listen_address.hpp"
 #include "policy/policy_config.hpp"
@@ -17,7 +19,9 @@
 #include "policy/redis_counter_store.hpp"
 #include "relaygate/dns/dns_resolver.hpp"
 #include "relaygate/log/log.hpp"
+#include "relaygate/registry/privilege_drop.hpp"
 #include "relaygate/registry/registry_loader.hpp"
+#include "relaygate/registry/service_notify.hpp"
 
 namespace rp = relaygate::policy;
 namespace rl = relaygate::log;
@@ -60,7 +64,20 @@ void load_first_snapshot(const rp::daemon_config& cfg, relaygate::registry::regi
     }
 }
 
-relaygate::expected<bool, std::string> open_listeners(const rp::daemon_config& cfg, rp::policy_server& server) {
+std::optional<unsigned> parse_mode(const std::string& s) {
+    unsigned mode = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), mode, 8);
+    if (s.empty() || ec != std::errc() || end != s.data() + s.size() || mode > 0777) return std::nullopt;
+    return mode;
+}
+
+// Opens both listeners; unix ones get socket-mode and socket-group (Postfix's)
+// and their paths are added to unix_paths, removed at stop.
+relaygate::expected<bool, std::string> open_listeners(const rp::daemon_config& cfg, rp::policy_server& server,
+                                                      std::vector<std::string>& unix_paths) {
+    std::optional<unsigned> socket_mode = parse_mode(cfg.socket_mode);
+    if (!socket_mode)
+        return relaygate::unexpected("socket-mode: want an octal mode like 0660, got '" + cfg.socket_mode + "'");
     for (auto [spec, proto] : {std::pair{cfg.policy_listen, rp::protocol::policy},
                                std::pair{cfg.socketmap_listen, rp::protocol::socketmap}}) {
         if (spec.empty()) continue;
@@ -68,6 +85,11 @@ relaygate::expected<bool, std::string> open_listeners(const rp::daemon_config& c
         if (!addr) return relaygate::unexpected(addr.error());
         auto fd = rp::open_listener(*addr);
         if (!fd) return relaygate::unexpected(fd.error());
+        if (addr->is_unix) {
+            unix_paths.push_back(addr->path);
+            auto ok = relaygate::privilege::secure_socket(addr->path, *socket_mode, cfg.socket_group);
+            if (!ok) return relaygate::unexpected(ok.error());
+        }
         server.add_listener(*fd, proto);
         rl::notice(std::string("- listening protocol=") + (proto == rp::protocol::policy ? "policy" : "socketmap") +
                    " address=" + addr->text());
@@ -99,7 +121,10 @@ int main(int argc, char** argv) {
     service.set_min_log_level(lvl);
     service.set_config_loader([cfg] { return rp::build_service_config(cfg); });
     service.set_reload_hook([&reloader] { reloader.request_reload(); });
-    if (auto ok = open_listeners(cfg, server); !ok) return fail(ok.error());
+    std::vector<std::string> unix_paths;  // removed at stop, so a stopped service leaves no socket behind
+    if (auto ok = open_listeners(cfg, server, unix_paths); !ok) return fail(ok.error());
+    // Bound and secured: from here on the daemon reads the network, so no root.
+    if (auto ok = relaygate::privilege::drop_to(cfg.user); !ok) return fail(ok.error());
     server.handle_signals();
 
     // Declared after the server: destroyed first, so no answer is posted to a dead loop.
@@ -112,7 +137,10 @@ int main(int argc, char** argv) {
     rl::notice("- started microsoft_domains=" + std::to_string((*service_cfg)->microsoft_domains.size()) +
                " limits=" + std::to_string((*service_cfg)->volume.rules.size()) + " counters=" +
                (!redis || !cfg.shared_counters ? "local" : "redis") + " egress=" + (redis ? "redis" : "file"));
+    relaygate::service::ready();  // Type=notify: both listeners accept from here on
     server.run();
+    relaygate::service::stopping();
+    for (const auto& path : unix_paths) ::unlink(path.c_str());  // best effort; a stale one is replaced at start
     rl::notice("- stopped");
     return 0;
 }

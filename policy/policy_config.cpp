@@ -52,6 +52,9 @@ po::options_description describe(daemon_config& c) {
         "connections over both listeners");
     add("log-level", po::value(&c.log_level)->default_value(c.log_level), "debug, info, notice, warning, error");
     add("log-sink", po::value(&c.log_sink)->default_value(c.log_sink), relaygate::log::sink_help.data());
+    add("user", po::value(&c.user), "run as this user once the listeners are open (when started as root)");
+    add("socket-group", po::value(&c.socket_group), "group of the unix listeners (e.g. postfix); empty = as created");
+    add("socket-mode", po::value(&c.socket_mode)->default_value(c.socket_mode), "octal mode of the unix listeners");
     registry::add_registry_options(d, c.registry);
     egress::add_egress_options(d, c.egress_keys);
     return d;

@@ -44,6 +44,9 @@ struct daemon_config {
     std::string log_level = "info";       // debug, info, notice, warning, error
     std::string log_sink = "syslog";      // syslog, stderr, both, postlog[:PATH] (log::parse_sink)
     registry::config_source source;       // where the values came from (locates later errors)
+    std::string user;                     // run as this user once the listeners are open (started as root)
+    std::string socket_group;             // group of the unix listeners (Postfix's); "" = as created
+    std::string socket_mode = "0666";     // octal mode of the unix listeners
 };
 
 // Parses argv (and the --config file it names). nullopt result with no error

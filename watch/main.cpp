@@ -13,6 +13,8 @@
 #include "relaygate/dns/dns_resolver.hpp"
 #include "relaygate/egress/egress_topology.hpp"
 #include "relaygate/log/log.hpp"
+#include "relaygate/registry/privilege_drop.hpp"
+#include "relaygate/registry/service_notify.hpp"
 #include "watch/failure_ledger.hpp"
 #include "watch/metrics_server.hpp"
 #include "watch/reverify_service.hpp"
@@ -80,6 +82,7 @@ int fail(const std::string& why, int rc) {
 
 }  // namespace
 
+// ~65 lines: the start order (drop root before the log, re-verification after the daemon) reads best in one place.
 int main(int argc, char** argv) {
     auto parsed = parse_watch_options(argc, argv);
     if (!parsed) return fail(parsed.error(), 2);
@@ -92,6 +95,11 @@ int main(int argc, char** argv) {
     if (o.list_failures) return list_failures(o);
 
     log::configure("relaygate-watch", *log::parse_sink(o.log_sink), log::level::info);  // validated
+    // Before the maillog (untrusted text) is opened; the alert hook inherits the user.
+    if (auto ok = privilege::drop_to(o.user); !ok) {
+        log::error("- start_failed reason=user error=" + log::quote(ok.error()));
+        return fail(ok.error(), 1);
+    }
     auto store = egress::open_egress_store(o.egress);
     async_query query;
     auto resolver = make_resolver(o, query);
@@ -122,6 +130,7 @@ int main(int argc, char** argv) {
     install_signal_flags();
     log::notice("- start maillog=" + log::quote(o.maillog) + " state_dir=" + log::quote(o.state_dir) +
                 " metrics=" + (server ? "127.0.0.1:" + std::to_string(server->port()) : std::string("off")));
+    service::ready();  // Type=notify: the log is open and the metrics listener accepts
     (*daemon)->run(g_stop, g_reload, [&] {
         auto fresh = parse_watch_options(argc, argv);
         if (!fresh) {
@@ -131,6 +140,7 @@ int main(int argc, char** argv) {
         (*daemon)->apply_reload(fresh->options);
         if (reverify) reverify->reload();
     });
+    service::stopping();
     log::notice("- stop");
     reverify.reset();  // before the daemon: its pass may still queue hook calls
     if (server) server->stop();

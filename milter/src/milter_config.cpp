@@ -21,8 +21,9 @@ po::options_description describe(milter_config& c, raw_values& raw) {
     // clang-format off
     d.add_options()
         ("socket", po::value(&c.socket)->default_value(c.socket), "listen on unix:/path or inet:PORT@127.0.0.1")
-        ("user", po::value(&c.user), "run as this user after opening the socket")
+        ("user", po::value(&c.user), "run as this user after opening the socket (when started as root)")
         ("socket-mode", po::value(&raw.socket_mode)->default_value(raw.socket_mode), "octal mode of a unix socket")
+        ("socket-group", po::value(&c.socket_group), "group of a unix socket (e.g. postfix); empty = as created")
         ("mode", po::value(&raw.mode)->default_value(raw.mode), "reject | tempfail | tag (accept, add "
             "X-Relaygate-Verdict, log)")
         ("missing-from", po::value(&raw.missing_from)->default_value(raw.missing_from), "reject | accept a message "

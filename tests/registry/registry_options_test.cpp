@@ -132,6 +132,21 @@ TEST_F(registry_options_file, keys_of_other_programs_sections_are_skipped_when_a
     ASSERT_TRUE(r) << r.error();
 }
 
+TEST_F(registry_options_file, keys_of_the_programs_own_section_are_read_as_top_level_keys) {
+    std::ofstream(path) << ip << "[policy]\nstate-file = /var/lib/x.json\n[milter]\nsocket = x\n";
+    auto r = parse_config_file(path, desc, vm, {.section = "policy", .skipped = {"milter"}});
+    ASSERT_TRUE(r) << r.error();
+    po::notify(vm);
+    EXPECT_EQ(vm["state-file"].as<std::string>(), "/var/lib/x.json");
+}
+
+TEST_F(registry_options_file, an_unknown_key_in_the_own_section_is_still_an_error) {
+    std::ofstream(path) << ip << "[policy]\nstate-fle = /x\n";
+    auto r = parse_config_file(path, desc, vm, {.section = "policy", .skipped = {}});
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().find(":3: key 'state-fle': unknown key"), std::string::npos) << r.error();
+}
+
 TEST_F(registry_options_file, a_missing_file_is_an_error) {
     auto r = parse_config_file((dir / "absent.conf").string(), desc, vm, {});
     ASSERT_FALSE(r);

@@ -51,9 +51,9 @@ TEST(watch_options, listing_failures_needs_no_registry) { EXPECT_TRUE(parse({"--
 TEST(watch_options, bad_reverify_values_are_refused_naming_the_key) {
     for (const auto& [arg, words] : std::vector<std::pair<std::string, std::string>>{
              {"--reverify=maybe", "reverify"},
-             {"--reverify-tick=0", "reverify-tick: must be 1..3600"},
-             {"--reverify-tick=3601", "reverify-tick: must be 1..3600"},
-             {"--reverify-pending-alert=0", "reverify-pending-alert: must be >= 1"}}) {
+             {"--reverify-tick=0", "command line: key 'reverify-tick': '0': must be >= 1 and <= 3600"},
+             {"--reverify-tick=3601", "command line: key 'reverify-tick': '3601': must be >= 1 and <= 3600"},
+             {"--reverify-pending-alert=0", "command line: key 'reverify-pending-alert': '0': must be >= 1"}}) {
         const auto r = parse({"--reverify=off", arg});
         ASSERT_FALSE(r) << arg;
         EXPECT_NE(r.error().find(words), std::string::npos) << arg << ": " << r.error();

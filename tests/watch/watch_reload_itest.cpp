@@ -113,7 +113,7 @@ TEST(watch_reload, sighup_applies_hook_and_thresholds_and_a_broken_config_keeps_
     ASSERT_TRUE(harness::wait_until(
         [&] { return read_file(dir / "watch.err").find("- reload_failed") != std::string::npos; }, 10s))
         << read_file(dir / "watch.err");
-    EXPECT_NE(read_file(dir / "watch.err").find("relaygate.conf:7: key 'alert-min': '0': must be >= 1"),
+    EXPECT_NE(read_file(dir / "watch.err").find("relaygate.conf:8: key 'alert-min': '0': must be >= 1"),
               std::string::npos)
         << read_file(dir / "watch.err");
     // Under the kept alert-min 10: 9 replies on the spare do not alert, the 10th does, into hook2.

@@ -54,6 +54,7 @@ po::options_description describe(watch_options& o) {
     add("reverify-pending-alert", po::value(&o.reverify_pending_alert)->default_value(o.reverify_pending_alert),
         "seconds a domain may stay unverified after its first check before the alert");
     add("log-sink", po::value(&o.log_sink)->default_value(o.log_sink), log::sink_help.data());
+    add("user", po::value(&o.user), "run as this user before reading the maillog (when started as root)");
     return d;
 }
 

@@ -26,6 +26,7 @@ struct milter_config {
     std::string socket = "unix:/run/relaygate/milter.sock";  // libmilter spec: unix:/path or inet:PORT@127.0.0.1
     std::string user;                                        // run as this user after opening the socket; "" = stay
     unsigned socket_mode = 0660;                             // permissions of a unix socket (Postfix must reach it)
+    std::string socket_group;                                // group of a unix socket (Postfix's); "" = as created
     enforcement_mode mode = enforcement_mode::reject;        // reject | tempfail | tag
     missing_from_policy missing_from = missing_from_policy::reject;  // a message without From:
     bool signing = true;                                             // DKIM-sign mail of verified customer domains

@@ -46,6 +46,7 @@ struct watch_options {
     bool reverify = true;                         // on|off
     std::int64_t reverify_tick = 60;              // seconds between passes (new domains wait at most this)
     std::int64_t reverify_pending_alert = 86400;  // tell once when a domain is unverified this long
+    std::string user;                             // run as this user before reading anything (started as root)
     bool exit_at_eof = false;                     // process the log to its end and exit (tests, replay)
     // --list-failures mode (until relaygate-admin failures exists on main)
     bool list_failures = false;
