@@ -9,8 +9,8 @@
 #include <ostream>
 
 #include "relaygate/admin/admin_command.hpp"
-#include "relaygate/registry/config_file.hpp"
 #include "relaygate/log/log.hpp"
+#include "relaygate/registry/config_file.hpp"
 
 namespace relaygate::admin {
 namespace {
@@ -96,8 +96,9 @@ std::optional<int> read_config(context& ctx, global_options& g, po::variables_ma
     }
     if (wants_help) return std::nullopt;
     const registry::config_source source =
-        ctx.config_file.empty() ? registry::config_source{}
-                                : registry::config_source{ctx.config_file, registry::config_scope::for_program("admin")};
+        ctx.config_file.empty()
+            ? registry::config_source{}
+            : registry::config_source{ctx.config_file, registry::config_scope::for_program("admin")};
     auto valid = registry::validate(ctx.opts, source);
     if (!valid) {
         ctx.err << "relaygate-admin: " << valid.error() << "\n";
