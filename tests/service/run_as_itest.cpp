@@ -96,7 +96,7 @@ std::string watch_config(const fs::path& d) {
     return "[watch]\nuser = " + std::string(getenv("RUN_AS_USER")) +
            "\nlog-sink = stderr\nmaillog = " + (d / "maillog").string() + "\nstate-dir = " + (d / "watch").string() +
            "\negress-state-file = " + (d / "egress.json").string() +
-           "\nmetrics-listen =\ndnsbl-interval = 0\nrequeue = false\n";
+           "\nmetrics-listen =\ndnsbl-interval = 0\nrequeue = false\nreverify = off\n";
 }
 
 const std::vector<daemon_case> daemons = {
