@@ -97,9 +97,8 @@ relaygate::expected<bool, std::string> open_listeners(const rp::daemon_config& c
     return true;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+// The daemon: config, listeners, back ends, event loop (main() only adds the exception barrier).
+int run(int argc, char** argv) {
     auto parsed = rp::parse_daemon_config(argc, argv);
     if (!parsed) return fail(parsed.error());
     if (!parsed->has_value()) return 0;  // --help
@@ -129,8 +128,8 @@ int main(int argc, char** argv) {
 
     // Declared after the server: destroyed first, so no answer is posted to a dead loop.
     relaygate::dns::resolver resolver({.forwarders = cfg.registry.dns_forwarders, .timeout = cfg.registry.dns_timeout});
-    service.set_mx_lookup([&resolver](std::string domain, std::function<void(relaygate::dns::answer)> cb) {
-        resolver.resolve_async(std::move(domain), relaygate::dns::rr_type::mx,
+    service.set_mx_lookup([&resolver](const std::string& domain, std::function<void(relaygate::dns::answer)> cb) {
+        resolver.resolve_async(domain, relaygate::dns::rr_type::mx,
                                [cb = std::move(cb)](const relaygate::dns::answer& a) { cb(a); });
     });
     const bool redis = cfg.egress.redis.has_value();
@@ -143,4 +142,19 @@ int main(int argc, char** argv) {
     for (const auto& path : unix_paths) ::unlink(path.c_str());  // best effort; a stale one is replaced at start
     rl::notice("- stopped");
     return 0;
+}
+
+}  // namespace
+
+// A start-up failure that throws (the resolver without a readable
+// /etc/resolv.conf, a listener's allocation) ends the daemon with its reason,
+// never with std::terminate.
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        rl::error(std::string("- start_failed error=") + rl::quote(e.what()));
+        std::cerr << "relaygate-policy: " << e.what() << "\n";
+        return 1;
+    }
 }

@@ -104,7 +104,7 @@ void policy_service::log_lookup(std::string_view key, std::string_view domain, c
         ++stats_.temp;
     }
     if (lvl < min_log_level_) return;  // not built when the logger would drop it
-    const std::string wire = reply.to_wire();
+    const std::string& wire = reply.to_wire();
     log::write(lvl, log::write_socketmap_line({.key = key, .domain = domain, .reply = wire, .reason = reason}));
 }
 

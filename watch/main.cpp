@@ -61,8 +61,8 @@ std::unique_ptr<dns::resolver> make_resolver(const watch_options& o, async_query
     if (o.dnsbl_ips.empty() || o.dnsbl_interval <= 0) return nullptr;
     auto resolver = std::make_unique<dns::resolver>(dns::resolver_options{
         .forwarders = o.registry.dns_forwarders, .timeout = std::chrono::milliseconds(o.dnsbl_timeout_ms)});
-    query = [r = resolver.get()](std::string name, std::function<void(const dns::answer&)> done) {
-        r->resolve_async(std::move(name), dns::rr_type::a, std::move(done));
+    query = [r = resolver.get()](const std::string& name, std::function<void(const dns::answer&)> done) {
+        r->resolve_async(name, dns::rr_type::a, std::move(done));
     };
     return resolver;
 }

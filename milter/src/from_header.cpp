@@ -238,7 +238,7 @@ private:
         return m;
     }
 
-    std::optional<from_parse_error> addr_spec(std::vector<const token*> w, std::string name, std::size_t at) {
+    std::optional<from_parse_error> addr_spec(const std::vector<const token*>& w, std::string name, std::size_t at) {
         auto local = local_part(w, at);
         if (!local) return local.error();
         if (!is('@')) return error_here("expected '@'");
@@ -302,7 +302,7 @@ private:
             if (!allow_group) return error_here("group inside a group");
             return group();
         }
-        if (is('@')) return addr_spec(std::move(w), {}, at);
+        if (is('@')) return addr_spec(w, {}, at);
         return error_here(at_end() ? "incomplete address" : "expected '<', '@' or ':'");
     }
 
