@@ -33,7 +33,7 @@ milter_runtime* g_rt = nullptr;
 constexpr std::size_t max_buffered_header_bytes = 1 << 20;  // Postfix's header_size_limit is 100 KiB
 
 struct message {
-    std::shared_ptr<const registry::domain_registry> snapshot;  // taken at MAIL FROM, used to the end
+    std::shared_ptr<const registry::domain_registry> snapshot;  // taken at begin_message, used to the end
     std::string envelope_sender;
     std::string sasl_login;
     std::size_t recipients = 0;

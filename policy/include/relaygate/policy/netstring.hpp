@@ -2,7 +2,7 @@
 // ("<len>:<data>," with len in decimal). Pure: decode_netstring() looks at the
 // front of a buffer that may hold a partial frame or several pipelined ones.
 // Strict on purpose: no leading zeros ("0:," is fine, "01:x," is not), no sign
-// or spaces, at most as many digits as the limit needs. Used by socketmap_server.
+// or spaces, at most as many digits as the limit needs. Used by policy_server for the socketmap.
 #pragma once
 
 #include <cstddef>
