@@ -2,8 +2,7 @@
 // long-deferred delivery (docs/watch.md "Failure ledger"), so that what must
 // be resent can be listed at once. A row is closed (delivered_at set) when the
 // same recipient is later delivered under the same queue id or Message-ID.
-// Written by the watch daemon, read by `relaygate-admin failures` /
-// `relaygate-watch --list-failures`.
+// Written by the watch daemon, read by `relaygate-admin failures`.
 #pragma once
 
 #include <cstdint>
@@ -59,8 +58,8 @@ private:
     std::unordered_set<std::string> open_keys_;
 };
 
-// One row as `relaygate-admin failures` / `relaygate-watch --list-failures`
-// print it: a JSON object (json) or "TIME QUEUE_ID STATUS RCPT key=value...".
+// One row as `relaygate-admin failures` prints it: a JSON object (json) or
+// "TIME QUEUE_ID STATUS RCPT key=value...".
 std::string format_failure(const ledger_row& row, bool json);
 
 // "--since": unix seconds, YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ, or 30m/2h/7d before now.

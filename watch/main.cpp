@@ -2,7 +2,7 @@
 // shared topology names (file, or Redis with --redis), the DNS resolver (only
 // when IPs are to be swept), the metrics server and, unless reverify = off, the
 // re-verification service; installs the signal flags and runs the daemon loop.
-// --list-failures prints the failure ledger instead (see docs/watch.md).
+// The failure ledger is listed by `relaygate-admin failures` (docs/watch.md).
 #include <signal.h>
 
 #include <atomic>
@@ -15,7 +15,6 @@
 #include "relaygate/log/log.hpp"
 #include "relaygate/registry/privilege_drop.hpp"
 #include "relaygate/registry/service_notify.hpp"
-#include "watch/failure_ledger.hpp"
 #include "watch/metrics_server.hpp"
 #include "watch/reverify_service.hpp"
 #include "watch/watch_daemon.hpp"
@@ -37,24 +36,6 @@ void on_signal(int sig) {
 }
 
 std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
-
-int list_failures(const watch_options& o) {
-    const auto since = parse_since(o.since, unix_now());
-    if (!since) {
-        std::cerr << "relaygate-watch: " << since.error() << "\n";
-        return 2;
-    }
-    const std::string path = o.ledger.empty() ? o.state_dir + "/ledger.sqlite" : o.ledger;
-    auto ledger = failure_ledger::open(path, true);
-    if (!ledger) {
-        std::cerr << "relaygate-watch: " << ledger.error() << "\n";
-        return 1;
-    }
-    for (const auto& row : (*ledger)->list({.since = *since, .family = o.family})) {
-        std::cout << format_failure(row, o.json) << "\n";
-    }
-    return 0;
-}
 
 // The resolver for DNSBL sweeps, only when there are IPs to sweep (else query stays empty).
 std::unique_ptr<dns::resolver> make_resolver(const watch_options& o, async_query& query) {
@@ -92,7 +73,6 @@ int main(int argc, char** argv) {
         return 0;
     }
     const watch_options o = parsed->options;
-    if (o.list_failures) return list_failures(o);
 
     log::configure("relaygate-watch", *log::parse_sink(o.log_sink), log::level::info);  // validated
     // Before the maillog (untrusted text) is opened; the alert hook inherits the user.

@@ -84,4 +84,4 @@ sleep 1
 smtp-source -m 3 -f news@brand.test -t later@outlook.test "127.0.0.1:$smtpd"
 wait_for '[ "$(grep -c "\"127.0.0.2\"" "$W/delivered.jsonl" 2>/dev/null || true)" -ge 3 ]' 30
 echo "   delivered by source IP: $(python3 -c "import json,collections,sys; print(dict(collections.Counter(json.loads(l)['client'] for l in open(sys.argv[1]))))" "$W/delivered.jsonl")"
-echo "   failure ledger (what must be resent): $("$build/watch/relaygate-watch" --list-failures --state-dir "$W/watch" --since 1h | wc -l) rows"
+echo "   failure ledger (what must be resent): $("$build/admin/relaygate-admin" --outbound-ip 127.0.0.1 failures --ledger "$W/watch/ledger.sqlite" --since 1h | wc -l) rows"

@@ -21,7 +21,7 @@ for page in $expected; do
     status=1
   fi
 done
-cli_only='^(help|config|exit-at-eof|list-failures|since|json|ledger)$'
+cli_only='^(help|config|exit-at-eof)$'
 accepted=$(for d in milter policy watch; do "$bin/$d/relaygate-$d" --help; done |
   grep -oE '^ +(-[a-z] \[ )?--[a-z0-9-]+' | sed 's/.*--//' | grep -Ev "$cli_only" | sort -u)
 documented=$(grep -oE '^\*[a-z0-9-]+\* =' "$src/man/relaygate.conf.5.scd" | tr -d '*=' | tr -d ' ' | sort -u)

@@ -60,13 +60,7 @@ po::options_description describe(watch_options& o) {
 
 po::options_description command_line_only(watch_options& o) {
     po::options_description d("command line only");
-    d.add_options()("exit-at-eof", po::bool_switch(&o.exit_at_eof), "read the log to its end once, then exit")(
-        "list-failures", po::bool_switch(&o.list_failures), "list the failure ledger and exit")(
-        "since", po::value(&o.since)->default_value(o.since),
-        "with --list-failures: unix seconds, YYYY-MM-DD, ...Z, 30m/2h/7d")("family", po::value(&o.family),
-                                                                           "with --list-failures: only this family")(
-        "json", po::bool_switch(&o.json), "with --list-failures: one JSON object per line")(
-        "ledger", po::value(&o.ledger), "with --list-failures: ledger file (default STATE_DIR/ledger.sqlite)");
+    d.add_options()("exit-at-eof", po::bool_switch(&o.exit_at_eof), "read the log to its end once, then exit");
     return d;
 }
 
@@ -131,7 +125,7 @@ expected<parsed_options, std::string> parse_watch_options(int argc, const char* 
     if (auto err = check(o, read->source); !err.empty()) return unexpected{err};
     // Re-verification needs the registry keys (admin-file, state-file, outbound-ip, ...)
     // from the shared file, checked as every other program checks them.
-    if (o.reverify && !o.list_failures) {
+    if (o.reverify) {
         if (o.config_file.empty()) {
             return unexpected{
                 std::string("reverify: on needs --config FILE with the registry keys (admin-file, "

@@ -48,12 +48,6 @@ struct watch_options {
     std::int64_t reverify_pending_alert = 86400;  // tell once when a domain is unverified this long
     std::string user;                             // run as this user before reading anything (started as root)
     bool exit_at_eof = false;                     // process the log to its end and exit (tests, replay)
-    // --list-failures mode (until relaygate-admin failures exists on main)
-    bool list_failures = false;
-    std::string since = "24h";
-    std::string family;
-    bool json = false;
-    std::string ledger;  // "" = STATE_DIR/ledger.sqlite
 };
 
 // Returns the options, or an error naming the source (file:line or the
