@@ -148,8 +148,8 @@ TEST(watch_daemon, alert_hook_flip_requeue_metrics_ledger_and_restart) {
 
     // The ledger is listed by relaygate-admin failures (the watch has no listing of its own).
     const std::string ledger = (state / "ledger.sqlite").string();
-    const auto list =
-        harness::run_command({admin_bin, "--outbound-ip=192.0.2.1", "failures", "--ledger=" + ledger, "--since=0", "--json"});
+    const auto list = harness::run_command(
+        {admin_bin, "--outbound-ip=192.0.2.1", "failures", "--ledger=" + ledger, "--since=0", "--json"});
     ASSERT_EQ(list.exit_code, 0) << list.output;
     EXPECT_EQ(count_lines(list.output, "\"status\":\"bounced\""), 2u) << list.output;  // nouser, r515
     EXPECT_EQ(count_lines(list.output, "\"status\":\"expired\""), 7u) << list.output;
@@ -167,8 +167,8 @@ TEST(watch_daemon, alert_hook_flip_requeue_metrics_ledger_and_restart) {
                              30s);
     EXPECT_EQ(again.exit_code, 0) << again.output;
     EXPECT_EQ(again.output.find(" failure "), std::string::npos) << again.output;
-    const auto list2 =
-        harness::run_command({admin_bin, "--outbound-ip=192.0.2.1", "failures", "--ledger=" + ledger, "--since=0", "--json"});
+    const auto list2 = harness::run_command(
+        {admin_bin, "--outbound-ip=192.0.2.1", "failures", "--ledger=" + ledger, "--since=0", "--json"});
     EXPECT_EQ(list2.output, list.output);
 }
 

@@ -164,7 +164,8 @@ TEST_F(watch_e2e, blocklisted_designated_ip_flips_requeues_delivers_all_and_swit
     ASSERT_EQ(rows.exit_code, 0) << rows.output;
     EXPECT_EQ(rows.output, std::to_string(static_cast<long>(ledger_rows)) + "|" +
                                std::to_string(static_cast<long>(ledger_rows)) + "\n");
-    const auto open = run_command({bin + "/admin/relaygate-admin", "--outbound-ip=192.0.2.11", "failures", "--ledger=" + db, "--since=0"});
+    const auto open = run_command(
+        {bin + "/admin/relaygate-admin", "--outbound-ip=192.0.2.11", "failures", "--ledger=" + db, "--since=0"});
     EXPECT_EQ(open.exit_code, 0);
     EXPECT_EQ(open.output, "") << "nothing must be resent";
 

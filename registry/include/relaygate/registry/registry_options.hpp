@@ -12,11 +12,6 @@
 #include "relaygate/registry/config_file.hpp"
 #include "relaygate/registry/expected.hpp"
 
-namespace boost::program_options {
-class options_description;
-class variables_map;
-}  // namespace boost::program_options
-
 namespace relaygate::registry {
 
 struct registry_options {
