@@ -104,6 +104,14 @@ std::optional<std::vector<const registry::domain_entry*>> select_domains(const r
     return selected;
 }
 
+std::optional<domain_selection> load_domains(const std::vector<std::string>& names, context& ctx) {
+    auto reg = load_or_report(ctx);
+    if (!reg) return std::nullopt;
+    auto selected = select_domains(*reg, names, ctx);
+    if (!selected) return std::nullopt;
+    return domain_selection{.registry = std::move(reg), .entries = std::move(*selected)};
+}
+
 std::string format_time(std::int64_t unix_seconds) {
     if (unix_seconds == 0) return "never";
     std::time_t t = static_cast<std::time_t>(unix_seconds);

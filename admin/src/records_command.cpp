@@ -122,11 +122,9 @@ int run_records(const std::vector<std::string>& args, context& ctx) {
     po::variables_map vm;
     if (auto stop = parse_command_line(command_named("records"), args, desc, pos, vm, ctx)) return *stop;
 
-    auto reg = load_or_report(ctx);
-    if (!reg) return exit_usage;
-    auto selected = select_domains(*reg, {domain}, ctx);
+    auto selected = load_domains({domain}, ctx);
     if (!selected) return exit_usage;
-    const auto& entry = *selected->front();
+    const auto& entry = *selected->entries.front();
     auto key = registry::load_held_key(entry.key_path);
     if (!key) {
         ctx.err << "relaygate-admin: " << entry.domain << ": " << key.error() << "\n";

@@ -96,11 +96,11 @@ int run_status(const std::vector<std::string>& args, context& ctx) {
     po::variables_map vm;
     if (auto stop = parse_command_line(command_named("status"), args, desc, pos, vm, ctx)) return *stop;
 
-    auto reg = load_or_report(ctx);
-    if (!reg) return exit_usage;
-    auto selected = select_domains(*reg, names, ctx);
+    auto selected = load_domains(names, ctx);
     if (!selected) return exit_usage;
-    const bool all_verified = vm.count("json") ? print_json(ctx, *reg, *selected) : print_table(ctx, *reg, *selected);
+    const auto& reg = *selected->registry;
+    const bool all_verified =
+        vm.count("json") ? print_json(ctx, reg, selected->entries) : print_table(ctx, reg, selected->entries);
     return all_verified ? exit_ok : exit_not_verified;
 }
 

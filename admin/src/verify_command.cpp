@@ -67,13 +67,11 @@ int run_verify(const std::vector<std::string>& args, context& ctx) {
         return exit_usage;
     }
 
-    auto reg = load_or_report(ctx);
-    if (!reg) return exit_usage;
-    auto selected = select_domains(*reg, names, ctx);
+    auto selected = load_domains(names, ctx);
     if (!selected) return exit_usage;
     std::vector<registry::domain_entry> entries;
-    entries.reserve(selected->size());
-    for (const auto* e : *selected) entries.push_back(*e);
+    entries.reserve(selected->entries.size());
+    for (const auto* e : selected->entries) entries.push_back(*e);
 
     dns::resolver_options dns_opts;
     dns_opts.forwarders = ctx.opts.dns_forwarders;

@@ -76,6 +76,14 @@ std::optional<std::vector<const registry::domain_entry*>> select_domains(const r
                                                                          const std::vector<std::string>& names,
                                                                          context& ctx);
 
+// The lookup records, status and verify share: the snapshot and the entries for names (all when empty);
+// nullopt when either failed (the reason already printed), which those commands answer with exit_usage.
+struct domain_selection {
+    std::shared_ptr<const registry::domain_registry> registry;  // owns the entries below
+    std::vector<const registry::domain_entry*> entries;
+};
+std::optional<domain_selection> load_domains(const std::vector<std::string>& names, context& ctx);
+
 std::string format_time(std::int64_t unix_seconds);  // "2026-12-01T18:00:00Z", "never" for 0
 
 }  // namespace relaygate::admin
