@@ -57,12 +57,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             break;
         }
         case decision_fields::kind::socketmap: {
+            // Rewritten typed (the status read, the reply's text after its status word) and read back.
             const std::string reply = unquote(d.reply);
-            again = write_socketmap_line({.key = "k", .reply = reply, .reason = d.steering_reason});
+            const auto space = reply.find(' ');
+            const std::string value =
+                d.status == socketmap_status::other || space == std::string::npos ? reply : reply.substr(space + 1);
+            again = write_socketmap_line({.key = "k", .status = d.status, .value = value, .reason = d.steering_reason});
             const auto back = read_decision_line(program, again);
-            if (too_long_after_quoting(back, reply)) break;
-            if (back.what != decision_read::outcome::decision || unquote(back.fields.reply) != reply ||
-                back.fields.status != socketmap_reply_parts(reply).first) {
+            if (too_long_after_quoting(back, "NOTFOUND " + value)) break;  // the longest status word
+            if (back.what != decision_read::outcome::decision || back.fields.status != d.status ||
+                !unquote(back.fields.reply).ends_with(value)) {
                 std::abort();
             }
             break;

@@ -16,6 +16,21 @@ std::int64_t wall_now_ms() {
         .count();
 }
 
+// The reply's status in the decision-line codec's vocabulary (which also reads TIMEOUT and unknown words).
+log::socketmap_status log_status(socketmap_status s) {
+    switch (s) {
+        case socketmap_status::ok:
+            return log::socketmap_status::ok;
+        case socketmap_status::notfound:
+            return log::socketmap_status::notfound;
+        case socketmap_status::temp:
+            return log::socketmap_status::temp;
+        case socketmap_status::perm:
+            return log::socketmap_status::perm;
+    }
+    return log::socketmap_status::other;
+}
+
 }  // namespace
 
 policy_service::policy_service(std::shared_ptr<const service_config> cfg, std::unique_ptr<counter_store> counters,
@@ -104,8 +119,11 @@ void policy_service::log_lookup(std::string_view key, std::string_view domain, c
         ++stats_.temp;
     }
     if (lvl < min_log_level_) return;  // not built when the logger would drop it
-    const std::string& wire = reply.to_wire();
-    log::write(lvl, log::write_socketmap_line({.key = key, .domain = domain, .reply = wire, .reason = reason}));
+    log::write(lvl, log::write_socketmap_line({.key = key,
+                                               .domain = domain,
+                                               .status = log_status(reply.status()),
+                                               .value = reply.value(),
+                                               .reason = reason}));
 }
 
 // TEMP at once, without waiting for an MX answer (no resolver, too many lookups in flight).

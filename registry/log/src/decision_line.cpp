@@ -49,6 +49,8 @@ static_assert(reasons.size() == static_cast<std::size_t>(decision_reason::other)
 constexpr std::array<sv, 6> dkim_words = {"", "off", "signed", "unsigned", "pending", "error"};
 constexpr std::array<sv, 5> policy_actions = {"dunno", "defer_rate", "defer_size", "fail_open", "filter"};
 constexpr std::array<sv, 6> socketmap_words = {"ok", "notfound", "temp", "timeout", "perm", "other"};
+// The same statuses as Postfix reads them (socketmap_table(5)); other has no word.
+constexpr std::array<sv, 6> socketmap_wire_words = {"OK", "NOTFOUND", "TEMP", "TIMEOUT", "PERM", ""};
 
 template <std::size_t N>
 std::optional<std::size_t> index_of(const std::array<sv, N>& words, sv w) {
@@ -57,6 +59,15 @@ std::optional<std::size_t> index_of(const std::array<sv, N>& words, sv w) {
 }
 
 bool alnum(char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+
+// An ok value's transport: "msft-out:[127.0.0.1]:25" -> "msft-out"; "other" when not a plain token.
+sv transport_of(sv value) {
+    sv transport = value.substr(0, value.find(':'));
+    const bool token = !transport.empty() && transport.size() <= max_decision_token &&
+                       std::all_of(transport.begin(), transport.end(),
+                                   [](char c) { return alnum(c) || c == '-' || c == '_' || c == '.'; });
+    return token ? transport : sv("other");
+}
 
 bool label_token(sv t) {
     return !t.empty() && t.size() <= max_decision_token && std::all_of(t.begin(), t.end(), [](char c) {
@@ -195,26 +206,24 @@ std::pair<socketmap_status, std::string_view> socketmap_reply_parts(std::string_
     auto i = index_of(socketmap_words, lower);
     auto status = i && word.size() <= 16 ? static_cast<socketmap_status>(*i) : socketmap_status::other;
     if (status != socketmap_status::ok || word.size() == reply.size()) return {status, {}};
-    sv value = reply.substr(word.size() + 1);
-    sv transport = value.substr(0, value.find(':'));
-    const bool token = !transport.empty() && transport.size() <= max_decision_token &&
-                       std::all_of(transport.begin(), transport.end(),
-                                   [](char c) { return alnum(c) || c == '-' || c == '_' || c == '.'; });
-    return {status, token ? transport : sv("other")};
+    return {status, transport_of(reply.substr(word.size() + 1))};
 }
 
 std::string write_socketmap_line(const socketmap_line& s) {
-    auto [status, transport] = socketmap_reply_parts(s.reply);
+    const sv word = socketmap_wire_words[static_cast<std::size_t>(s.status)];
+    std::string reply(word);
+    if (!word.empty()) reply += ' ';  // "NOTFOUND " keeps its space, as on the wire
+    reply += s.value;
     std::string line = "- socketmap";
     put(line, "key", s.key);
     line += " domain=";
     line += s.domain.empty() ? "-" : s.domain;
-    put(line, "reply", s.reply);
+    put(line, "reply", reply);
     line += " reason=";
     line += s.reason;
     line += " status=";
-    line += to_string(status);
-    if (!transport.empty()) put(line, "transport", transport);
+    line += to_string(s.status);
+    if (s.status == socketmap_status::ok) put(line, "transport", transport_of(s.value));
     return line;
 }
 

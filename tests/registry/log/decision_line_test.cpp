@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "relaygate/log/log.hpp"
 
@@ -64,11 +65,12 @@ TEST(decision_line_writer, policy_lines_are_byte_identical_to_the_capture) {
 TEST(decision_line_writer, socketmap_lines_add_status_and_transport_to_the_captured_form) {
     EXPECT_EQ(write_socketmap_line({.key = "bob@outlook.test",
                                     .domain = "outlook.test",
-                                    .reply = "OK msft-out:[127.0.0.1]:22534",
+                                    .status = socketmap_status::ok,
+                                    .value = "msft-out:[127.0.0.1]:22534",
                                     .reason = "domain_list"}),
               "- socketmap key=bob@outlook.test domain=outlook.test reply=\"OK msft-out:[127.0.0.1]:22534\" "
               "reason=domain_list status=ok transport=msft-out");
-    EXPECT_EQ(write_socketmap_line({.key = "*", .reply = "NOTFOUND ", .reason = "wildcard"}),
+    EXPECT_EQ(write_socketmap_line({.key = "*", .status = socketmap_status::notfound, .reason = "wildcard"}),
               "- socketmap key=* domain=- reply=\"NOTFOUND \" reason=wildcard status=notfound");
 }
 
@@ -123,15 +125,30 @@ TEST(decision_line_codec, policy_and_socketmap_lines_round_trip) {
         EXPECT_EQ(d.policy, static_cast<policy_action>(a));
         EXPECT_EQ(d.queue_id, "");
     }
-    for (std::string reply : {"OK msft-spare:[192.0.2.1]:25", "NOTFOUND ", "TEMP MX lookup failed", "PERM unknown map",
-                              "TIMEOUT x", "OK bad/transport:x", "junk"}) {
-        const auto line = write_socketmap_line({.key = "a b@c", .domain = "c", .reply = reply, .reason = "mx_other"});
+    // The writer takes the reply typed (status, value); the reader gets the same status back,
+    // the transport from an ok value, and the reply text as Postfix received it.
+    struct typed {
+        socketmap_status status;
+        std::string value, wire, transport;
+    };
+    for (const auto& t : std::vector<typed>{
+             {socketmap_status::ok, "msft-spare:[192.0.2.1]:25", "OK msft-spare:[192.0.2.1]:25", "msft-spare"},
+             {socketmap_status::notfound, "", "NOTFOUND ", ""},
+             {socketmap_status::temp, "MX lookup failed", "TEMP MX lookup failed", ""},
+             {socketmap_status::perm, "unknown map", "PERM unknown map", ""},
+             {socketmap_status::timeout, "x", "TIMEOUT x", ""},
+             {socketmap_status::ok, "bad/transport:x", "OK bad/transport:x", "other"},
+             {socketmap_status::other, "junk", "junk", ""}}) {
+        const auto line = write_socketmap_line(
+            {.key = "a b@c", .domain = "c", .status = t.status, .value = t.value, .reason = "mx_other"});
         const auto d = read("relaygate-policy", line);
         EXPECT_EQ(d.what, decision_fields::kind::socketmap);
-        EXPECT_EQ(unquote(d.reply), reply);
+        EXPECT_EQ(unquote(d.reply), t.wire);
         EXPECT_EQ(d.steering_reason, "mx_other");
-        EXPECT_EQ(d.status, socketmap_reply_parts(reply).first) << line;
-        EXPECT_EQ(d.transport, socketmap_reply_parts(reply).second) << line;
+        EXPECT_EQ(d.status, t.status) << line;
+        EXPECT_EQ(d.transport, t.transport) << line;
+        // The older reader path (from the reply text alone) agrees with the typed writer.
+        EXPECT_EQ(socketmap_reply_parts(t.wire).first, t.status) << line;
     }
 }
 

@@ -112,14 +112,18 @@ struct policy_line {
 };
 std::string write_policy_line(const policy_line& p);
 
-// One socketmap lookup; status and transport are derived from the reply.
+// One socketmap lookup, typed as the policy made it: the reply's status and
+// value (the writer logs them as reply="OK msft-out:..." status=ok
+// transport=msft-out; the transport is the value's first ':'-separated token).
 struct socketmap_line {
     std::string_view key, domain;  // domain "" = "-"
-    std::string_view reply;        // the payload sent to Postfix
-    std::string_view reason;       // the steering reason token (domain_list, mx_microsoft, ...)
+    socketmap_status status = socketmap_status::notfound;
+    std::string_view value;   // ok: the map value; temp/perm: the reason; notfound: ""
+    std::string_view reason;  // the steering reason token (domain_list, mx_microsoft, ...)
 };
 std::string write_socketmap_line(const socketmap_line& s);
-// "OK msft-out:[127.0.0.1]:25" -> {ok, "msft-out"}; "NOTFOUND " -> {notfound, ""}.
+// The reader's fallback for lines of an older writer (no status=): "OK msft-out:[127.0.0.1]:25"
+// -> {ok, "msft-out"}; "NOTFOUND " -> {notfound, ""}.
 std::pair<socketmap_status, std::string_view> socketmap_reply_parts(std::string_view reply);
 
 // What the reader found, as views into the line.
