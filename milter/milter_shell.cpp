@@ -303,7 +303,7 @@ sfsistat apply(SMFICTX* ctx, session& s) {
                        .envelope_sender = m.envelope_sender,
                        .recipient_count = m.recipients,
                        .time = g_rt->clock(),
-                       .dkim = m.dkim.log_value()};
+                       .dkim = m.dkim};
     log::info(format_decision_line(rec, d));
     if (is_logged_as_rejection(d) && !g_rt->rejections->append(format_rejection_json(rec, d))) {
         log::error(rec.queue_id + " rejection_log_write_failed");

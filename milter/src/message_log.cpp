@@ -26,14 +26,21 @@ std::string joined(const std::vector<std::string>& v) {
     return s;
 }
 
-// The shell's signing outcome text ("signed", "error:<why>", "" = not shown) as the codec's closed status.
-std::pair<log::dkim_status, std::string_view> dkim_status_of(std::string_view text) {
-    using log::dkim_status;
-    if (text.starts_with("error:")) return {dkim_status::error, text.substr(6)};
-    for (auto s : {dkim_status::off, dkim_status::signed_, dkim_status::unsigned_, dkim_status::pending}) {
-        if (text == log::to_string(s)) return {s, {}};
+// The milter's signing status in the decision-line codec's closed vocabulary (enum to enum, no text).
+log::dkim_status log_status(dkim_status s) {
+    switch (s) {
+        case dkim_status::off:
+            return log::dkim_status::off;
+        case dkim_status::not_delivered:
+            return log::dkim_status::not_shown;
+        case dkim_status::not_signed:
+            return log::dkim_status::unsigned_;
+        case dkim_status::signed_ok:
+            return log::dkim_status::signed_;
+        case dkim_status::failed:
+            return log::dkim_status::error;
     }
-    return {text.empty() ? dkim_status::not_shown : dkim_status::error, text};
+    return log::dkim_status::error;
 }
 
 }  // namespace
@@ -46,7 +53,6 @@ std::string format_decision_line(const message_record& m, const decision& d) {
                                                      log::milter_action::tempfail, log::milter_action::tag};
     const std::string from_domains = joined(d.from_domains);
     const std::string reply = d.reply.empty() ? std::string() : d.reply.to_string();
-    const auto status = dkim_status_of(m.dkim);
     return log::write_milter_line({.queue_id = m.queue_id,
                                    .action = actions[static_cast<int>(d.action)],
                                    .reason = log::parse_decision_reason(d.reason_code),
@@ -58,8 +64,8 @@ std::string format_decision_line(const message_record& m, const decision& d) {
                                    .rcpts = m.recipient_count,
                                    .reply = reply,
                                    .tag = d.tag_header,
-                                   .dkim = status.first,
-                                   .dkim_error = status.second});
+                                   .dkim = log_status(m.dkim.status),
+                                   .dkim_error = m.dkim.detail});
 }
 
 std::string format_rejection_json(const message_record& m, const decision& d) {

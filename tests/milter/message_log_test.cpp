@@ -10,7 +10,10 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
+#include "relaygate/log/decision_line.hpp"
 #include "relaygate/milter/rejection_log.hpp"
 
 namespace relaygate::milter {
@@ -55,6 +58,31 @@ TEST(message_log, syslog_line_cannot_be_split_by_hostile_values) {
     auto line = format_decision_line(m, rejected());
     EXPECT_EQ(line.find('\n'), std::string::npos);
     EXPECT_NE(line.find("sender=\"x@y\\x0aFAKE 1234 accept\""), std::string::npos) << line;
+}
+
+// The signing outcome reaches the line as the codec's closed status, typed all the way (no text parsed back).
+TEST(message_log, signing_outcome_reaches_the_line_as_its_status) {
+    struct row {
+        signing_outcome dkim;
+        log::dkim_status read_back;
+        std::string shown;  // "" = no dkim= field
+    };
+    for (const auto& r :
+         std::vector<row>{{{dkim_status::off}, log::dkim_status::off, " dkim=off"},
+                          {{dkim_status::not_delivered}, log::dkim_status::not_shown, ""},
+                          {{dkim_status::not_signed}, log::dkim_status::unsigned_, " dkim=unsigned"},
+                          {{dkim_status::signed_ok}, log::dkim_status::signed_, " dkim=signed"},
+                          {{dkim_status::failed, "no key"}, log::dkim_status::error, " dkim=\"error:no key\""}}) {
+        message_record m = record;
+        m.dkim = r.dkim;
+        decision d;
+        d.from_domains = {"a.example"};
+        const std::string line = format_decision_line(m, d);
+        EXPECT_TRUE(line.ends_with("rcpts=3" + r.shown)) << line;
+        const auto back = log::read_decision_line("relaygate-milter", line);
+        ASSERT_EQ(back.what, log::decision_read::outcome::decision) << line;
+        EXPECT_EQ(back.fields.dkim, r.read_back) << line;
+    }
 }
 
 TEST(message_log, json_record_has_every_field) {

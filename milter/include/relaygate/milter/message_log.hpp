@@ -9,6 +9,7 @@
 #include <string>
 
 #include "relaygate/milter/decision.hpp"
+#include "relaygate/milter/signing_outcome.hpp"
 
 namespace relaygate::milter {
 
@@ -19,7 +20,8 @@ struct message_record {
     std::string envelope_sender;  // MAIL FROM address, without angle brackets
     std::size_t recipient_count = 0;
     std::int64_t time = 0;  // unix seconds
-    std::string dkim;       // signing outcome for the syslog line ("signed", "off", ...); "" = not shown
+    // The signing outcome, typed (not_delivered = not shown on the line; failed: detail says why).
+    signing_outcome dkim{dkim_status::not_delivered};
 };
 
 // "3F2A81C0 reject reason=not_registered domain=a.example from_domains=a.example client=192.0.2.9 ..."
