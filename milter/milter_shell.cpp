@@ -10,7 +10,6 @@
 #include <arpa/inet.h>
 #include <libmilter/mfapi.h>
 #include <netinet/in.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -226,8 +225,7 @@ sfsistat on_header(SMFICTX* ctx, char* name, char* value) {
     session& s = need_session(ctx);
     if (name == nullptr || value == nullptr) throw std::invalid_argument("header without name or value");
     message& m = s.msg;
-    if (strcasecmp(name, "From") == 0) m.headers.from.emplace_back(value);
-    if (strcasecmp(name, "Sender") == 0) m.headers.sender.emplace_back(value);
+    m.headers.add(name, value, g_rt->config->limits);  // bounded as it arrives (docs/milter.md "Under pressure")
     if (g_rt->signer != nullptr && !m.headers_truncated) {
         m.header_bytes += std::strlen(name) + std::strlen(value) + 4;
         if (m.header_bytes > max_buffered_header_bytes) {

@@ -4,6 +4,7 @@
 #include "relaygate/milter/decision.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 namespace relaygate::milter {
 namespace {
@@ -78,17 +79,18 @@ finding check_domain(const domain_registry& reg, const std::string& domain, cons
 }
 
 // Parses and checks every mailbox of one header kind; returns the mailboxes' domains.
+// seen: the headers of that kind the message had (at least values.size(); more when add() kept only some).
 std::vector<std::string> check_header(const domain_registry& reg, const std::vector<std::string>& values,
-                                      std::string_view what, const submitter& who, const decision_policy& policy,
-                                      collector& c, decision& out) {
+                                      std::size_t seen, std::string_view what, const submitter& who,
+                                      const decision_policy& policy, collector& c, decision& out) {
     const std::string lower = what == "From" ? "from" : "sender";
     std::vector<std::string> domains;
-    if (values.size() > 1) {
-        c.note(
-            {severity::permanent,
-             "multiple_" + lower,
-             "Message has " + std::to_string(values.size()) + " " + std::string(what) + " headers; RFC 5322 allows one",
-             {}});
+    const std::size_t count = std::max(values.size(), seen);
+    if (count > 1) {
+        c.note({severity::permanent,
+                "multiple_" + lower,
+                "Message has " + std::to_string(count) + " " + std::string(what) + " headers; RFC 5322 allows one",
+                {}});
         return domains;
     }
     if (values.empty()) return domains;
@@ -120,6 +122,21 @@ std::vector<std::string> check_header(const domain_registry& reg, const std::vec
 
 }  // namespace
 
+void message_headers::add(std::string_view name, std::string_view value, const from_header_limits& limits) {
+    auto same = [](std::string_view a, std::string_view b) {
+        return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+                   return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+               });
+    };
+    const bool is_from = same(name, "From");
+    if (!is_from && !same(name, "Sender")) return;
+    auto& values = is_from ? from : sender;
+    auto& seen = is_from ? from_seen : sender_seen;
+    ++seen;
+    if (values.size() >= max_kept_values) return;  // counted, not kept
+    values.emplace_back(value.substr(0, limits.max_bytes + 1));
+}
+
 decision decide(const domain_registry& snapshot, const message_headers& headers, const submitter& who,
                 const decision_policy& policy) {
     decision out;
@@ -127,8 +144,8 @@ decision decide(const domain_registry& snapshot, const message_headers& headers,
     if (headers.from.empty() && policy.missing_from == missing_from_policy::reject) {
         c.note({severity::permanent, "no_from", "Message has no From header", {}});
     }
-    out.from_domains = check_header(snapshot, headers.from, "From", who, policy, c, out);
-    check_header(snapshot, headers.sender, "Sender", who, policy, c, out);
+    out.from_domains = check_header(snapshot, headers.from, headers.from_seen, "From", who, policy, c, out);
+    check_header(snapshot, headers.sender, headers.sender_seen, "Sender", who, policy, c, out);
 
     out.worst = c.worst.level;
     if (out.worst != severity::none) {

@@ -262,5 +262,49 @@ TEST(smtp_reply, wire_text_doubles_percent_and_drops_line_breaks) {
     EXPECT_EQ(r.to_string().substr(0, 10), "550 5.7.1 ");
 }
 
+// Hostile header sets: what message_headers::add() keeps is bounded by its limits, not by the message,
+// and the verdict is the one the whole set would get.
+TEST(message_headers, a_thousand_from_headers_of_60_kb_keep_two_cut_values_and_their_count) {
+    const from_header_limits limits;  // 16 KiB per value
+    message_headers h;
+    const std::string value = "a@" + std::string(60 * 1024, 'x') + ".example";
+    for (int i = 0; i < 1000; ++i) h.add(i % 2 ? "FROM" : "From", value, limits);
+    EXPECT_EQ(h.from_seen, 1000u);
+    ASSERT_EQ(h.from.size(), message_headers::max_kept_values);
+    for (const auto& v : h.from) EXPECT_EQ(v.size(), limits.max_bytes + 1);
+    static const auto reg = fixture();
+    const auto d = decide(reg, h, {}, {});
+    EXPECT_EQ(d.reason_code, "multiple_from");
+    EXPECT_EQ(d.reply.to_string(), "550 5.7.1 Message has 1000 From headers; RFC 5322 allows one");
+}
+
+TEST(message_headers, one_overlong_from_gets_the_reply_of_the_whole_value) {
+    const from_header_limits limits{.max_bytes = 100};
+    const std::string value = "a@verified.example, " + std::string(500, 'b') + "@unknown.example";
+    message_headers cut;
+    cut.add("from", value, limits);
+    ASSERT_EQ(cut.from.size(), 1u);
+    EXPECT_EQ(cut.from.front().size(), 101u);
+    static const auto reg = fixture();
+    const auto whole = decide(reg, {.from = {value}}, {}, {.limits = limits});
+    const auto kept = decide(reg, cut, {}, {.limits = limits});
+    EXPECT_EQ(kept.reason_code, "from_unparsable");
+    EXPECT_EQ(kept.reply.to_string(), whole.reply.to_string());
+}
+
+TEST(message_headers, only_from_and_sender_are_kept_and_sender_is_counted_too) {
+    const from_header_limits limits;
+    message_headers h;
+    h.add("Subject", "From: a@unknown.example", limits);
+    h.add("Fromx", "a@unknown.example", limits);
+    h.add("From", "a@verified.example", limits);
+    for (int i = 0; i < 5; ++i) h.add("sender", "s@verified.example", limits);
+    EXPECT_EQ(h.from, std::vector<std::string>{"a@verified.example"});
+    EXPECT_EQ(h.sender.size(), 2u);
+    EXPECT_EQ(h.sender_seen, 5u);
+    static const auto reg = fixture();
+    EXPECT_EQ(decide(reg, h, {}, {}).reply.to_string(), "550 5.7.1 Message has 5 Sender headers; RFC 5322 allows one");
+}
+
 }  // namespace
 }  // namespace relaygate::milter

@@ -38,9 +38,20 @@ struct submitter {
     std::string client_address;  // IP in text form; empty = unknown (local submission)
 };
 
+// The From:/Sender: values of one message. The milter fills it with add() as
+// each header arrives, so what it holds is bounded whatever the message
+// carries: at most max_kept_values of each kind (the count goes on: "Message
+// has 1000 From headers"), each cut to the parser's max_bytes + 1 bytes (still
+// too long for the parser, so the verdict is the one the whole value gets).
 struct message_headers {
-    std::vector<std::string> from;    // value of every From: header, in order
-    std::vector<std::string> sender;  // value of every Sender: header, in order
+    static constexpr std::size_t max_kept_values = 2;  // two already make "multiple_from"
+    std::vector<std::string> from;                     // From: values, in order (at most max_kept_values via add())
+    std::vector<std::string> sender;                   // Sender: values, likewise
+    std::size_t from_seen = 0;                         // From: headers seen by add(); the count when above from.size()
+    std::size_t sender_seen = 0;                       // Sender: headers seen by add()
+
+    // Keeps a header if it is From: or Sender: (names case-insensitive), within the bounds above.
+    void add(std::string_view name, std::string_view value, const from_header_limits& limits);
 };
 
 enum class verdict { accept, reject, tempfail, tag };
