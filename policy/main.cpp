@@ -5,7 +5,6 @@
 // reloads the config file's reloadable part and the domain list.
 #include <pthread.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -19,6 +18,7 @@
 #include "policy/redis_counter_store.hpp"
 #include "relaygate/dns/dns_resolver.hpp"
 #include "relaygate/log/log.hpp"
+#include "relaygate/registry/fd_limit.hpp"
 #include "relaygate/registry/privilege_drop.hpp"
 #include "relaygate/registry/registry_loader.hpp"
 #include "relaygate/registry/service_notify.hpp"
@@ -33,18 +33,17 @@ int fail(const std::string& why) {
     return 2;
 }
 
-// Thousands of idle Postfix connections: use the hard descriptor limit. Block
-// the signals before any thread starts, so only the server's signalfd sees them.
-void prepare_process() {
-    if (rlimit rl{}; ::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        ::setrlimit(RLIMIT_NOFILE, &rl);
-    }
+// Thousands of idle Postfix connections: use the hard descriptor limit (the
+// figures go on the start line). Block the signals before any thread starts,
+// so only the server's signalfd sees them.
+relaygate::fd_limit::figures prepare_process() {
+    const auto fds = relaygate::fd_limit::raise_to_hard();
     sigset_t set;
     sigemptyset(&set);
     for (int s : {SIGHUP, SIGTERM, SIGINT}) sigaddset(&set, s);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     signal(SIGPIPE, SIG_IGN);
+    return fds;
 }
 
 std::unique_ptr<rp::counter_store> make_counters(const rp::daemon_config& cfg) {
@@ -107,7 +106,7 @@ int run(int argc, char** argv) {
     rl::configure("relaygate-policy", *rl::parse_sink(cfg.log_sink), lvl);
     auto service_cfg = rp::build_service_config(cfg);
     if (!service_cfg) return fail(service_cfg.error());
-    prepare_process();
+    const auto fds = prepare_process();
 
     std::shared_ptr<relaygate::egress::egress_store> store = relaygate::egress::open_egress_store(cfg.egress);
     relaygate::registry::registry_handle registry;
@@ -135,7 +134,8 @@ int run(int argc, char** argv) {
     const bool redis = cfg.egress.redis.has_value();
     rl::notice("- started microsoft_domains=" + std::to_string((*service_cfg)->microsoft_domains.size()) +
                " limits=" + std::to_string((*service_cfg)->volume.rules.size()) + " counters=" +
-               (!redis || !cfg.shared_counters ? "local" : "redis") + " egress=" + (redis ? "redis" : "file"));
+               (!redis || !cfg.shared_counters ? "local" : "redis") + " egress=" + (redis ? "redis" : "file") +
+               " max_connections=" + std::to_string(cfg.max_connections) + " " + relaygate::fd_limit::log_fields(fds));
     relaygate::service::ready();  // Type=notify: both listeners accept from here on
     server.run();
     relaygate::service::stopping();

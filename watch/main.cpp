@@ -13,6 +13,7 @@
 #include "relaygate/dns/dns_resolver.hpp"
 #include "relaygate/egress/egress_topology.hpp"
 #include "relaygate/log/log.hpp"
+#include "relaygate/registry/fd_limit.hpp"
 #include "relaygate/registry/privilege_drop.hpp"
 #include "relaygate/registry/service_notify.hpp"
 #include "watch/metrics_server.hpp"
@@ -73,6 +74,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     const watch_options o = parsed->options;
+    const auto fds = fd_limit::raise_to_hard();  // its figures go on the start line
 
     log::configure("relaygate-watch", *log::parse_sink(o.log_sink), log::level::info);  // validated
     // Before the maillog (untrusted text) is opened; the alert hook inherits the user.
@@ -109,7 +111,8 @@ int main(int argc, char** argv) {
     }
     install_signal_flags();
     log::notice("- start maillog=" + log::quote(o.maillog) + " state_dir=" + log::quote(o.state_dir) +
-                " metrics=" + (server ? "127.0.0.1:" + std::to_string(server->port()) : std::string("off")));
+                " metrics=" + (server ? "127.0.0.1:" + std::to_string(server->port()) : std::string("off")) + " " +
+                fd_limit::log_fields(fds));
     service::ready();  // Type=notify: the log is open and the metrics listener accepts
     (*daemon)->run(g_stop, g_reload, [&] {
         auto fresh = parse_watch_options(argc, argv);
