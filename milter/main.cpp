@@ -11,7 +11,9 @@
 
 #include "milter_shell.hpp"
 #include "relaygate/log/log.hpp"
+#include "relaygate/milter/connection_gate.hpp"
 #include "relaygate/milter/milter_config.hpp"
+#include "relaygate/registry/fd_limit.hpp"
 #include "relaygate/registry/registry_loader.hpp"
 
 using namespace relaygate;
@@ -39,6 +41,27 @@ expected<std::unique_ptr<milter::dkim_signer>, std::string> make_signer(const mi
     return signer;
 }
 
+// Descriptors kept free of MTA connections: the listener, logs, key files, libmilter's pipes.
+constexpr std::uint64_t reserved_fds = 64;
+
+// The soft descriptor limit raised to the hard one, logged once; max-connections
+// lowered (and said so) when the limit cannot hold that many connections.
+unsigned connection_cap(const milter::milter_config& cfg) {
+    const auto fds = fd_limit::raise_to_hard();
+    unsigned cap = cfg.max_connections;
+    if (fds.soft < cap + reserved_fds)
+        cap = static_cast<unsigned>(fds.soft > 2 * reserved_fds ? fds.soft - reserved_fds : fds.soft / 2);
+    if (cap == 0) cap = 1;
+    const std::string fields = fd_limit::log_fields(fds) + " max_connections=" + std::to_string(cap);
+    if (cap < cfg.max_connections) {
+        log::warning("- fd_limit " + fields + " configured_max_connections=" + std::to_string(cfg.max_connections) +
+                     " reason=fd_limit_too_low");
+    } else {
+        log::notice("- fd_limit " + fields);
+    }
+    return cap;
+}
+
 std::int64_t unix_now() {
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
@@ -56,6 +79,7 @@ int main(int argc, char** argv) {
     }
     const milter::milter_config& cfg = parsed.config;
     log::configure("relaygate-milter", cfg.log_sink, cfg.log_level);
+    milter::connection_gate gate(connection_cap(cfg));
 
     auto made = make_signer(cfg);
     if (!made) {
@@ -90,6 +114,7 @@ int main(int argc, char** argv) {
         .registry = &handle,
         .signer = signer.get(),
         .rejections = &rejections,
+        .gate = &gate,
         .clock = unix_now,
         .on_sighup =
             [&] {

@@ -5,6 +5,7 @@
 // callback is registered through barrier<>, the one place an exception or a
 // failed step becomes the internal-error reply. The verdict is decided in the
 // core (decide, settle_without_signing, finalize); apply() only carries it out.
+// ~420 lines: every libmilter callback and the session they share stay in this one file, the only libmilter code.
 #include "milter_shell.hpp"
 
 #include <arpa/inet.h>
@@ -47,6 +48,7 @@ struct message {
 };
 
 struct session {
+    bool admitted = false;  // counted by the connection gate (released at close); false: answered 451 at connect
     bool no_reply = false;  // the MTA agreed to send HELO..body without waiting for replies (SMFIP_NR_*)
     std::string client_address;
     message msg;
@@ -157,6 +159,16 @@ session& need_session(SMFICTX* ctx) {
 // What a message step that went well answers: nothing when the MTA agreed to that.
 sfsistat step_done(const session& s) { return s.no_reply ? SMFIS_NOREPLY : SMFIS_CONTINUE; }
 
+// Takes a slot of max-connections for a new session; logs when the gate turns full.
+void admit(session& s) {
+    const auto a = g_rt->gate->admit();
+    s.admitted = a.admitted;
+    if (a.now_full) {
+        log::warning("- connections_full max_connections=" + std::to_string(g_rt->gate->cap()) + " refused_total=" +
+                     std::to_string(g_rt->gate->refused()) + " reply=" + log::quote(busy_reply().to_string()));
+    }
+}
+
 // Creates the session (so the negotiated flags are known per connection) and asks
 // for the header-adding actions, the skipped and no-reply steps and the macros.
 sfsistat on_negotiate(SMFICTX* ctx, unsigned long actions, unsigned long steps, unsigned long, unsigned long,
@@ -167,6 +179,8 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long actions, unsigned long steps, 
     auto s = std::make_unique<session>();  // a throw here leaves libmilter's defaults (see the barrier)
     if (smfi_setpriv(ctx, s.get()) != MI_SUCCESS) return SMFIS_CONTINUE;  // on_connect creates it
     session* ses = s.release();  // owned by libmilter's context until on_close adopts it back
+    admit(*ses);
+    if (!ses->admitted) return SMFIS_CONTINUE;  // no step skipped: on_connect answers 451 at once
     ses->no_reply = (steps & no_reply_steps) == no_reply_steps;
     if (ses->no_reply) *want_steps |= no_reply_steps;
     // Skipping MAIL means the envelope comes from RCPT's macros: only when
@@ -184,6 +198,11 @@ sfsistat on_connect(SMFICTX* ctx, char*, _SOCK_ADDR* addr) {
         auto fresh = std::make_unique<session>();
         if (smfi_setpriv(ctx, fresh.get()) != MI_SUCCESS) return SMFIS_TEMPFAIL;
         s = fresh.release();  // owned by libmilter's context until on_close adopts it back
+        admit(*s);
+    }
+    if (!s->admitted) {  // over max-connections: the MTA defers this client's mail (4.3.2)
+        set_reply(ctx, busy_reply());
+        return SMFIS_TEMPFAIL;
     }
     s->client_address = address_text(addr);
     return SMFIS_CONTINUE;
@@ -342,6 +361,10 @@ sfsistat on_abort(SMFICTX* ctx) {
 sfsistat on_close(SMFICTX* ctx) {
     std::unique_ptr<session> adopted(get(ctx));  // freed here, whichever thread runs close
     smfi_setpriv(ctx, nullptr);
+    if (adopted && adopted->admitted && g_rt->gate->release()) {
+        log::notice("- connections_open max_connections=" + std::to_string(g_rt->gate->cap()) + " active=" +
+                    std::to_string(g_rt->gate->active()) + " refused_total=" + std::to_string(g_rt->gate->refused()));
+    }
     return SMFIS_CONTINUE;
 }
 
@@ -384,8 +407,11 @@ int run_milter(milter_runtime& runtime) {
         return 1;
     }
     if (!secure_socket_and_drop(cfg)) return 1;
+    set_packet_timeout_ms(static_cast<int>(cfg.packet_timeout * 1000));
     log::notice("- started socket=" + log::quote(cfg.socket) + " mode=" + std::string(to_string(cfg.mode)) +
-                " signing=" + (runtime.signer ? "on" : "off"));
+                " signing=" + (runtime.signer ? "on" : "off") + " max_connections=" +
+                std::to_string(runtime.gate->cap()) + " packet_timeout=" + std::to_string(cfg.packet_timeout) +
+                " milter_timeout=" + std::to_string(cfg.milter_timeout));
     service::ready();  // Type=notify: the socket listens from here on
     int rc = smfi_main() == MI_SUCCESS ? 0 : 1;
     if (auto path = unix_socket_path(cfg.socket))

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "relaygate/milter/connection_gate.hpp"
 #include "relaygate/milter/dkim_signer.hpp"
 #include "relaygate/milter/milter_config.hpp"
 #include "relaygate/milter/rejection_log.hpp"
@@ -21,6 +22,7 @@ struct milter_runtime {
     registry::registry_handle* registry = nullptr;
     dkim_signer* signer = nullptr;  // nullptr when signing is off
     rejection_log* rejections = nullptr;
+    connection_gate* gate = nullptr;      // max-connections
     std::function<std::int64_t()> clock;  // unix seconds
     std::function<void()> on_sighup;      // reload the registry, reopen the rejection log
 };
@@ -36,6 +38,9 @@ std::optional<std::string> unix_socket_path(const std::string& spec);
 bool secure_socket_and_drop(const milter_config& cfg);
 // Runs the runtime's on_sighup hook (reload); logs instead of throwing. Called by the sigwait wrapper.
 void reload_on_sighup() noexcept;
+// The read buffer's mid-packet deadline (packet-timeout): a connection that stops inside a
+// packet for this long is closed by libmilter as timed out (socket_buffer.cpp). 0 = none.
+void set_packet_timeout_ms(int ms);
 // Shuts down every listening socket of the process so libmilter's poll() wakes at once (on stop only).
 void wake_listener();
 

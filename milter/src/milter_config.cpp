@@ -37,6 +37,10 @@ po::options_description describe(milter_config& c, raw_values& raw) {
         ("log-level", po::value(&raw.log_level)->default_value(raw.log_level), "debug | info | notice | warning | "
             "error")
         ("milter-timeout", po::value(&c.milter_timeout)->default_value(c.milter_timeout), "seconds to wait on the MTA")
+        ("packet-timeout", po::value(&c.packet_timeout)->default_value(c.packet_timeout), "seconds a connection may "
+            "stop in the middle of a packet before it is closed")
+        ("max-connections", po::value(&c.max_connections)->default_value(c.max_connections), "concurrent MTA "
+            "connections; more are answered 451 4.3.2 at connect")
         ("max-header-bytes", po::value(&c.limits.max_bytes)->default_value(c.limits.max_bytes), "longest From/Sender "
             "value")
         ("max-mailboxes", po::value(&c.limits.max_mailboxes)->default_value(c.limits.max_mailboxes), "most mailboxes "
@@ -83,6 +87,12 @@ std::optional<std::string> check(milter_config& c, const raw_values& raw, const 
         c.log_level = *l;
     } else {
         return bad("log-level", raw.log_level, "expected debug, info, notice, warning or error");
+    }
+    if (c.packet_timeout == 0 || c.packet_timeout > 3600) {
+        return bad("packet-timeout", std::to_string(c.packet_timeout), "must be 1..3600 seconds");
+    }
+    if (c.max_connections == 0 || c.max_connections > 1000000) {
+        return bad("max-connections", std::to_string(c.max_connections), "must be 1..1000000");
     }
     if (c.limits.max_bytes == 0 || c.limits.max_mailboxes == 0) {
         return bad("max-header-bytes", std::to_string(c.limits.max_bytes), "limits must be positive");

@@ -35,6 +35,8 @@ struct milter_config {
     log::sink_spec log_sink;                                                 // syslog | stderr | both | postlog[:PATH]
     log::level log_level = log::level::info;                                 // debug | info | notice | warning | error
     unsigned milter_timeout = 300;        // seconds libmilter waits on the MTA (smfi_settimeout)
+    unsigned packet_timeout = 10;         // seconds a connection may stop in the middle of a packet
+    unsigned max_connections = 1000;      // concurrent MTA connections; more are answered 451 at connect
     from_header_limits limits;            // per From/Sender header
     registry::registry_options registry;  // shared keys: admin-file, state-file, operator-domain, ...
 };
