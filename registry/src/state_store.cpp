@@ -315,9 +315,17 @@ expected<bool, std::string> write_state_file(const std::string& path, const stat
         ::unlink(tmp.c_str());
         return unexpected(err);
     }
-    // The rename itself is durable only once the folder is synced.
+    // The rename itself is durable only once the folder is synced: a failure there means the
+    // new file is visible but may vanish on a crash, so the caller must not count it as written.
+    auto synced = sync_directory(dir);
+    if (!synced) return unexpected(path + ": replaced, but not durable: " + synced.error());
+    return true;
+}
+
+expected<bool, std::string> sync_directory(const std::string& dir) {
     fd_closer dir_fd{::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-    if (dir_fd.fd >= 0) ::fsync(dir_fd.fd);
+    if (dir_fd.fd < 0) return unexpected(errno_text("cannot open folder to sync it", dir));
+    if (::fsync(dir_fd.fd) != 0) return unexpected(errno_text("fsync of folder failed", dir));
     return true;
 }
 

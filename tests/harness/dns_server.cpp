@@ -113,10 +113,11 @@ void stop_pid(pid_t& pid) {
     pid = -1;
 }
 
-// Waits (<= 10 s) until the unbound started as pid answers on port; on failure
+// Waits (<= timeout) until the unbound started as pid answers on port; on failure
 // returns an error text with unbound's log and leaves pid stopped.
-std::string wait_ready(pid_t& pid, const std::string& conf, const std::string& log, std::uint16_t port) {
-    auto until = std::chrono::steady_clock::now() + 10s;
+std::string wait_ready(pid_t& pid, const std::string& conf, const std::string& log, std::uint16_t port,
+                       std::chrono::seconds timeout = 10s) {
+    auto until = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < until) {
         int st = 0;
         if (waitpid(pid, &st, WNOHANG) == pid) {
@@ -128,7 +129,8 @@ std::string wait_ready(pid_t& pid, const std::string& conf, const std::string& l
         std::this_thread::sleep_for(10ms);
     }
     stop_pid(pid);
-    return "unbound did not answer on 127.0.0.1:" + std::to_string(port) + " within 10 s: " + read_file(log);
+    return "unbound did not answer on 127.0.0.1:" + std::to_string(port) + " within " +
+           std::to_string(timeout.count()) + " s: " + read_file(log);
 }
 
 std::string common_server_lines(const std::string& dir, std::uint16_t port) {
@@ -146,7 +148,8 @@ std::string common_server_lines(const std::string& dir, std::uint16_t port) {
 
 std::string dns_server::testdata_dir() { return std::string(RELAYGATE_TESTDATA_DIR) + "/dns"; }
 
-dns_server::dns_server(std::vector<std::string> zone_files, std::uint16_t port, std::vector<std::string> extra_lines) {
+dns_server::dns_server(std::vector<std::string> zone_files, std::uint16_t port, std::vector<std::string> extra_lines,
+                       std::chrono::seconds ready_timeout) {
     char tmpl[] = "/tmp/relaygate-dns-XXXXXX";
     if (mkdtemp(tmpl) == nullptr) throw std::runtime_error("dns_server: mkdtemp failed");
     work_dir_ = tmpl;
@@ -159,7 +162,7 @@ dns_server::dns_server(std::vector<std::string> zone_files, std::uint16_t port, 
         }
     }
     try {
-        start(zone_files, extra_lines, port);
+        start(zone_files, extra_lines, port, ready_timeout);
     } catch (...) {
         stop();
         throw;
@@ -167,7 +170,7 @@ dns_server::dns_server(std::vector<std::string> zone_files, std::uint16_t port, 
 }
 
 void dns_server::start(const std::vector<std::string>& zone_files, const std::vector<std::string>& extra_lines,
-                       std::uint16_t wanted_port) {
+                       std::uint16_t wanted_port, std::chrono::seconds ready_timeout) {
     std::string refuser_conf = work_dir_ + "/refuser.conf", refuser_log = work_dir_ + "/refuser.log";
     std::string main_log = work_dir_ + "/unbound.log";
     config_path_ = work_dir_ + "/unbound.conf";
@@ -196,7 +199,7 @@ void dns_server::start(const std::vector<std::string>& zone_files, const std::ve
         refuser_pid_ = spawn_unbound(refuser_conf, refuser_log);
         pid_ = spawn_unbound(config_path_, main_log);
         error = wait_ready(refuser_pid_, refuser_conf, refuser_log, refuser_port_);
-        error += wait_ready(pid_, config_path_, main_log, port_);
+        error += wait_ready(pid_, config_path_, main_log, port_, ready_timeout);
         if (error.empty()) return;
         stop_pid(pid_);
         stop_pid(refuser_pid_);

@@ -143,7 +143,10 @@ void postfix_instance::write_config() {
     write_file(etc / "main.cf", main_cf);
     std::filesystem::copy_file("/usr/share/postfix/master.cf.dist", etc / "master.cf",
                                std::filesystem::copy_options::overwrite_existing);
-    for (const auto& [name, content] : options_.files) write_file(etc / name, content);
+    for (const auto& [name, content] : options_.files) {
+        std::filesystem::create_directories((etc / name).parent_path());  // "sasl/smtpd.conf"
+        write_file(etc / name, content);
+    }
 
     // chroot=n: `postfix start` does not populate a chroot; no port 25; our smtpd.
     check(postconf({"-F", "*/*/chroot=n"}), "postconf -F chroot=n");

@@ -152,6 +152,21 @@ TEST_F(state_file, writing_into_a_missing_folder_fails_with_a_message) {
     EXPECT_NE(r.error().find("cannot create temporary file"), std::string::npos) << r.error();
 }
 
+// write_state_file succeeds only after sync_directory succeeded on the state file's folder
+// (state_store.cpp); the folder sync's failures are shown here, where they can be made to
+// happen: a vanished folder, a path that is not a folder.
+TEST_F(state_file, a_folder_sync_that_cannot_happen_is_an_error_naming_the_folder) {
+    EXPECT_TRUE(sync_directory(dir.string()));
+    auto missing = sync_directory((dir / "gone").string());
+    ASSERT_FALSE(missing);
+    EXPECT_NE(missing.error().find((dir / "gone").string() + ": cannot open folder to sync it"), std::string::npos)
+        << missing.error();
+    std::ofstream(path) << "x";
+    auto not_folder = sync_directory(path);
+    ASSERT_FALSE(not_folder);
+    EXPECT_NE(not_folder.error().find("Not a directory"), std::string::npos) << not_folder.error();
+}
+
 TEST_F(state_file, concurrent_updates_lose_nothing) {
     std::vector<std::thread> writers;
     for (int t = 0; t < 4; ++t) {

@@ -12,6 +12,7 @@
 
 #include "relaygate/log/log.hpp"
 #include "relaygate/verify/dkim_verifier.hpp"
+#include "relaygate/verify/spf_include_cache.hpp"
 #include "relaygate/verify/spf_verifier.hpp"
 
 namespace relaygate::registry {
@@ -179,7 +180,9 @@ domain_verifier::domain_verifier(dns::resolver& resolver, std::vector<std::strin
     : impl_(std::make_unique<impl>(resolver, std::move(outbound_ips), min_rsa_bits)) {}
 domain_verifier::~domain_verifier() = default;
 
-domain_report domain_verifier::verify(const domain_entry& entry) {
+domain_report domain_verifier::verify(const domain_entry& entry) { return verify(entry, nullptr); }
+
+domain_report domain_verifier::verify(const domain_entry& entry, spf_include_cache* includes) {
     domain_report rep;
     rep.domain = entry.domain;
     // DMARC is independent of the rest: let its query run while DKIM and SPF do.
@@ -188,7 +191,7 @@ domain_report domain_verifier::verify(const domain_entry& entry) {
     impl_->resolver.resolve_async("_dmarc." + entry.domain, dns::rr_type::txt,
                                   [dmarc](const dns::answer& a) { dmarc->set_value(a); });
     rep.dkim = impl_->dkim.check(entry);
-    rep.spf = impl_->spf.check_all(entry.domain, impl_->ips);
+    rep.spf = impl_->spf.check_all(entry.domain, impl_->ips, includes);
     rep.dmarc = dmarc_from(dmarc_answer.get());
     log::debug("- domain_verify domain=" + log::quote(entry.domain) + " verified=" + (rep.verified() ? "yes" : "no") +
                " reason=" + log::quote(rep.reason_code()));
@@ -198,8 +201,9 @@ domain_report domain_verifier::verify(const domain_entry& entry) {
 std::vector<domain_report> domain_verifier::verify_all(const std::vector<domain_entry>& entries, unsigned parallel) {
     std::vector<domain_report> reports(entries.size());
     std::atomic<std::size_t> next{0};
+    spf_include_cache includes;  // this pass's: a shared include is resolved once
     auto worker = [&] {
-        for (std::size_t i; (i = next.fetch_add(1)) < entries.size();) reports[i] = verify(entries[i]);
+        for (std::size_t i; (i = next.fetch_add(1)) < entries.size();) reports[i] = verify(entries[i], &includes);
     };
     unsigned n = std::clamp<unsigned>(parallel, 1, static_cast<unsigned>(std::max<std::size_t>(entries.size(), 1)));
     std::vector<std::thread> pool;
@@ -207,6 +211,9 @@ std::vector<domain_report> domain_verifier::verify_all(const std::vector<domain_
     for (unsigned t = 1; t < n; ++t) pool.emplace_back(worker);
     worker();  // the calling thread works too
     for (auto& t : pool) t.join();
+    log::debug("- verify_pass domains=" + std::to_string(entries.size()) + " include_names=" +
+               std::to_string(includes.size()) + " include_lookups=" + std::to_string(includes.resolved()) +
+               " include_hits=" + std::to_string(includes.hits()));
     return reports;
 }
 

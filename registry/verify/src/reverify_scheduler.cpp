@@ -113,6 +113,7 @@ reverify_scheduler::pass_summary reverify_scheduler::run_once(std::size_t max_do
     batch.reserve(take);
     for (std::size_t k = 0; k < take; ++k) batch.push_back(snapshot->entries()[due[k].second]);
     summary.due = batch.size();
+    summary.still_due = due.size() - take;
     if (batch.empty()) return summary;
 
     auto reports = verifier_.verify_all(batch);
@@ -135,21 +136,23 @@ reverify_scheduler::pass_summary reverify_scheduler::run_once(std::size_t max_do
     return summary;
 }
 
-void reverify_scheduler::start(std::chrono::seconds tick) {
+void reverify_scheduler::start(std::chrono::seconds tick, std::size_t pass_size) {
     std::lock_guard lock(mutex_);
     if (thread_.joinable()) return;
     stopping_ = false;
-    thread_ = std::thread([this, tick] {
+    thread_ = std::thread([this, tick, pass_size] {
         std::unique_lock lock(mutex_);
         while (!stopping_) {
             lock.unlock();
+            bool backlog = false;
             try {
-                run_once();
-            } catch (const std::exception& e) {  // a pass that throws must not end re-verification
+                auto pass = run_once(pass_size);
+                backlog = pass.still_due > 0 && pass.error.empty();  // a failing write waits for the tick
+            } catch (const std::exception& e) {                      // a pass that throws must not end re-verification
                 log::error("- registry_reverify_failed error=" + log::quote(e.what()));
             }
             lock.lock();
-            wake_.wait_for(lock, tick, [this] { return stopping_; });
+            if (!backlog) wake_.wait_for(lock, tick, [this] { return stopping_; });
         }
     });
 }

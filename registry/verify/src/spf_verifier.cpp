@@ -8,7 +8,10 @@
 // evaluated here. Limits (§4.6.4): 10 DNS-querying terms across include/redirect,
 // 2 void lookups, 10 MX names, 10 PTR names. Any DNS failure (SERVFAIL/timeout)
 // of a term gives temperror; exp= is checked for syntax but never fetched (the
-// explanation does not change the result, §6.2).
+// explanation does not change the result, §6.2). Within one check_all every answer
+// is kept for the next IP (a domain costs one TXT lookup however many IPs); names
+// reached through include:/redirect= go through the pass's spf_include_cache when
+// one is given, so an include shared by many domains is resolved once per pass.
 #include "relaygate/verify/spf_verifier.hpp"
 
 #include <arpa/inet.h>
@@ -18,12 +21,13 @@
 #include <map>
 #include <variant>
 
+#include "relaygate/verify/spf_include_cache.hpp"
 #include "relaygate/verify/spf_record.hpp"
 
 namespace relaygate::registry {
 namespace {
 
-using failure_memo = std::map<std::pair<std::string, int>, dns::answer>;
+using answer_memo = std::map<std::pair<std::string, int>, dns::answer>;
 
 constexpr int max_dns_terms = 10;
 constexpr int max_void_lookups = 2;
@@ -59,9 +63,9 @@ std::vector<std::uint8_t> to_bytes(const std::string& text, bool v6) {
 // One check_host() run for one IP: the limits' counters and the DNS lookups.
 class evaluation {
 public:
-    evaluation(dns::resolver& resolver, failure_memo& failures, std::vector<std::uint8_t> ip,
+    evaluation(dns::resolver& resolver, answer_memo& memo, spf_include_cache* shared, std::vector<std::uint8_t> ip,
                const std::string& sender_domain)
-        : resolver_(resolver), failures_(failures), ip_(std::move(ip)) {
+        : resolver_(resolver), memo_(memo), shared_(shared), ip_(std::move(ip)) {
         macros_.local_part = "postmaster";
         macros_.sender_domain = sender_domain;
         macros_.helo = "unknown";  // relaygate checks MAIL FROM only; it has no HELO name
@@ -86,11 +90,13 @@ private:
     term_outcome include_match(const std::string& name, int depth);
 
     dns::resolver& resolver_;
-    failure_memo& failures_;
+    answer_memo& memo_;
+    spf_include_cache* shared_;  // nullptr: no pass cache
     std::vector<std::uint8_t> ip_;
     spf::macro_context macros_;
     int terms_ = 0;
     int voids_ = 0;
+    int depth_ = 0;  // of the record being evaluated: > 0 inside an include/redirect
 };
 
 dns::answer evaluation::lookup(const std::string& name, dns::rr_type type) {
@@ -99,10 +105,10 @@ dns::answer evaluation::lookup(const std::string& name, dns::rr_type type) {
         return dns::answer{.result = dns::status::nxdomain, .qname = name};
     }
     auto key = std::make_pair(name, static_cast<int>(type));
-    if (auto hit = failures_.find(key); hit != failures_.end()) return hit->second;
-    auto a = resolver_.resolve(name, type);
-    bool failed = a.result != dns::status::ok && a.result != dns::status::nxdomain && a.result != dns::status::nodata;
-    if (failed) failures_.emplace(key, a);
+    if (auto hit = memo_.find(key); hit != memo_.end()) return hit->second;
+    // Inside an include/redirect the names are usually a provider's, shared by many domains.
+    auto a = shared_ != nullptr && depth_ > 0 ? shared_->resolve(resolver_, name, type) : resolver_.resolve(name, type);
+    memo_.emplace(key, a);
     return a;
 }
 
@@ -272,6 +278,12 @@ std::string ip_text(const std::vector<std::uint8_t>& ip) {
 
 verdict evaluation::check_host(const std::string& domain, int depth) {
     if (depth > max_depth) return {spf_outcome::permerror, "include/redirect nested too deep"};
+    struct depth_scope {  // the lookups below belong to this record's depth
+        int& current;
+        int saved;
+        ~depth_scope() { current = saved; }
+    } scope{depth_, depth_};
+    depth_ = depth;
     if (!spf::is_valid_domain(domain)) return {spf_outcome::none, "'" + domain + "' is not a valid domain name"};
     auto txt = lookup(domain, dns::rr_type::txt);
     if (dns_failed(txt)) return dns_failure(txt);
@@ -313,19 +325,21 @@ spf_verifier::spf_verifier(dns::resolver& resolver) : impl_(std::make_unique<imp
 spf_verifier::~spf_verifier() = default;
 
 spf_ip_result spf_verifier::check(std::string_view domain, std::string_view ip) {
-    failure_memo failures;
-    return check_one(domain, ip, failures);
+    answer_memo memo;
+    return check_one(domain, ip, memo, nullptr);
 }
 
-std::vector<spf_ip_result> spf_verifier::check_all(std::string_view domain, const std::vector<std::string>& ips) {
-    failure_memo failures;
+std::vector<spf_ip_result> spf_verifier::check_all(std::string_view domain, const std::vector<std::string>& ips,
+                                                   spf_include_cache* shared) {
+    answer_memo memo;  // one domain's answers, for every IP
     std::vector<spf_ip_result> out;
     out.reserve(ips.size());
-    for (const auto& ip : ips) out.push_back(check_one(domain, ip, failures));
+    for (const auto& ip : ips) out.push_back(check_one(domain, ip, memo, shared));
     return out;
 }
 
-spf_ip_result spf_verifier::check_one(std::string_view domain, std::string_view ip, failure_memo& failures) {
+spf_ip_result spf_verifier::check_one(std::string_view domain, std::string_view ip, answer_memo& memo,
+                                      spf_include_cache* shared) {
     spf_ip_result r{.ip = std::string(ip)};
     bool v6 = ip.find(':') != std::string_view::npos;
     auto bytes = to_bytes(r.ip, v6);
@@ -341,7 +355,7 @@ spf_ip_result spf_verifier::check_one(std::string_view domain, std::string_view 
         r.detail = "cannot check " + r.ip + " for " + d + " (bad IP)";
         return r;
     }
-    evaluation e(impl_->resolver, failures, std::move(bytes), d);
+    evaluation e(impl_->resolver, memo, shared, std::move(bytes), d);
     auto v = e.check_host(d, 0);
     r.outcome = v.outcome;
     r.detail = std::move(v.detail);

@@ -5,6 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
+#include "relaygate/verify/spf_include_cache.hpp"
 #include "verifier_dns_suite.hpp"
 
 namespace relaygate::registry {
@@ -81,6 +85,41 @@ INSTANTIATE_TEST_SUITE_P(
         spf_case{"servfail_on_the_domain_is_temperror", "x.servfail.test", v4a, spf_outcome::temperror},
         spf_case{"timeout_on_the_domain_is_temperror", "x.timeout.test", v4a, spf_outcome::temperror}),
     [](const ::testing::TestParamInfo<spf_case>& i) { return i.param.name; });
+
+// One pass's include cache: ten domains (here ten checks of one domain, from eight threads
+// at once) that include the same provider record resolve it, and what it includes, once.
+class spf_include_cache_test : public verifier_dns_suite {};
+
+TEST_F(spf_include_cache_test, an_include_shared_by_a_pass_is_resolved_once) {
+    spf_verifier verifier(resolver());
+    spf_include_cache includes;
+    std::vector<std::thread> threads;
+    std::atomic<int> passed{0};
+    for (int t = 0; t < 8; ++t) {
+        threads.emplace_back([&] {
+            for (const auto& r : verifier.check_all(verify_test_domain("spf-include"), {v4a, v4b, v6}, &includes)) {
+                if (r.outcome == pass) ++passed;
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(passed.load(), 8 * 3);
+    EXPECT_EQ(includes.size(), 2u) << "_spf1.inc and _spf2.inc, TXT each; the domain's own record is not shared";
+    EXPECT_EQ(includes.resolved(), 2u);
+    EXPECT_EQ(includes.hits(), 7u * 2u) << "every other check_all took both from the cache (then its own memo)";
+}
+
+TEST_F(spf_include_cache_test, a_full_cache_still_answers_uncached) {
+    spf_verifier verifier(resolver());
+    spf_include_cache includes(1);
+    for (int k = 0; k < 2; ++k) {
+        for (const auto& r : verifier.check_all(verify_test_domain("spf-include"), {v4a, v4b}, &includes)) {
+            EXPECT_EQ(r.outcome, pass) << r.detail;
+        }
+    }
+    EXPECT_EQ(includes.size(), 1u);
+    EXPECT_EQ(includes.resolved(), 3u) << "_spf1 once; _spf2 (over the bound) each time";
+}
 
 TEST(spf_mechanisms_for, lists_ip4_and_ip6) {
     EXPECT_EQ(spf_mechanisms_for({"192.0.2.10", "2001:db8::10"}), "ip4:192.0.2.10 ip6:2001:db8::10");

@@ -33,8 +33,13 @@ expected<state_map, std::string> read_state_file(const std::string& path);
 // calls. Returns the count.
 using state_visitor = std::function<void(std::string_view domain, const verification_status& status)>;
 expected<std::size_t, std::string> visit_state_file(const std::string& path, const state_visitor& each);
-// Replaces the file atomically; readers see the old or the new file, never a mix.
+// Replaces the file atomically; readers see the old or the new file, never a mix. Succeeds
+// only once the replacement is durable (file and folder synced); when the folder sync fails
+// the error says so ("replaced, but not durable"): the new file is visible but a crash may
+// bring the old one back, so callers treat the write as failed.
 expected<bool, std::string> write_state_file(const std::string& path, const state_map& states);
+// fsync of a folder (a rename in it becomes durable); an error names the folder and errno.
+expected<bool, std::string> sync_directory(const std::string& dir);
 // Locks <path>.lock, reads, lets change() edit the map, writes it back atomically.
 expected<bool, std::string> update_state_file(const std::string& path, const std::function<void(state_map&)>& change);
 

@@ -17,6 +17,8 @@
 
 namespace relaygate::registry {
 
+class spf_include_cache;
+
 enum class dkim_outcome {
     match,           // published key equals the held key
     no_record,       // NXDOMAIN / no TXT at selector._domainkey.domain
@@ -75,9 +77,11 @@ public:
     domain_report verify(const domain_entry& entry);
     // Verifies many with queries in flight concurrently (up to `parallel` domains at once,
     // on that many threads incl. the caller's). Reports come back in the order of entries.
+    // One call is one pass: SPF includes shared by its domains are resolved once in it.
     std::vector<domain_report> verify_all(const std::vector<domain_entry>& entries, unsigned parallel = 64);
 
 private:
+    domain_report verify(const domain_entry& entry, spf_include_cache* includes);
     struct impl;
     std::unique_ptr<impl> impl_;
 };

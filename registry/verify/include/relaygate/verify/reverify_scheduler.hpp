@@ -49,7 +49,8 @@ public:
     struct pass_summary {
         std::size_t due = 0;  // domains verified in this pass
         std::size_t verified = 0, failed = 0, pending = 0, temporary = 0, demoted = 0;
-        std::string error;  // state file could not be written ("" = ok)
+        std::size_t still_due = 0;  // due domains left for the next pass (over max_domains)
+        std::string error;          // state file could not be written ("" = ok)
     };
 
     // Called on the pass's thread after each pass that verified something (error set and
@@ -64,8 +65,11 @@ public:
 
     // Verifies up to max_domains due domains, oldest check first, and records them.
     pass_summary run_once(std::size_t max_domains = 10000);
-    // Runs run_once every tick on a background thread until stop().
-    void start(std::chrono::seconds tick = std::chrono::seconds(60));
+    // Runs run_once(pass_size) every tick on a background thread until stop(). A pass that
+    // leaves domains due is followed at once by the next: a backlog (a million domains, a
+    // fresh admin file) drains at the verifier's speed, in passes of bounded memory, not at
+    // pass_size per tick.
+    void start(std::chrono::seconds tick = std::chrono::seconds(60), std::size_t pass_size = 10000);
     void stop();
 
 private:

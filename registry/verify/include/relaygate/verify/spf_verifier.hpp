@@ -16,6 +16,8 @@
 
 namespace relaygate::registry {
 
+class spf_include_cache;
+
 class spf_verifier {
 public:
     explicit spf_verifier(dns::resolver& resolver);
@@ -26,13 +28,16 @@ public:
     // check_host(ip, domain, postmaster@domain). Blocking (one lookup at a time);
     // thread-safe; never called on the resolver's event thread.
     spf_ip_result check(std::string_view domain, std::string_view ip);
-    // check() for each IP, in order; a name that failed (SERVFAIL/timeout) for one IP
-    // is not asked again for the next ones.
-    std::vector<spf_ip_result> check_all(std::string_view domain, const std::vector<std::string>& ips);
+    // check() for each IP, in order; a name asked for one IP is not asked again for the
+    // next ones (its answer, or its SERVFAIL/timeout, holds for the whole check). Names
+    // reached through include:/redirect= are looked up through `shared` when given (the
+    // pass's cache, spf_include_cache.hpp).
+    std::vector<spf_ip_result> check_all(std::string_view domain, const std::vector<std::string>& ips,
+                                         spf_include_cache* shared = nullptr);
 
 private:
     spf_ip_result check_one(std::string_view domain, std::string_view ip,
-                            std::map<std::pair<std::string, int>, dns::answer>& failures);
+                            std::map<std::pair<std::string, int>, dns::answer>& memo, spf_include_cache* shared);
     struct impl;
     std::unique_ptr<impl> impl_;
 };

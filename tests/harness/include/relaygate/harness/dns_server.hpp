@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -19,9 +20,12 @@ public:
     // zone_files: paths, or bare names looked up in tests/testdata/dns/
     // ("registry.conf"). port 0 = a free port; 53 for e2e tests in a netns.
     // extra_lines: more unbound server-clause lines (generated zones).
+    // ready_timeout: how long unbound may take to load its zones and answer (a generated
+    // zone of millions of names, bench/verify_bench, takes minutes).
     // Throws std::runtime_error (with unbound's output) when it cannot start.
     explicit dns_server(std::vector<std::string> zone_files, std::uint16_t port = 0,
-                        std::vector<std::string> extra_lines = {});
+                        std::vector<std::string> extra_lines = {},
+                        std::chrono::seconds ready_timeout = std::chrono::seconds(10));
     ~dns_server();
     dns_server(const dns_server&) = delete;
     dns_server& operator=(const dns_server&) = delete;
@@ -40,7 +44,7 @@ public:
 
 private:
     void start(const std::vector<std::string>& zone_files, const std::vector<std::string>& extra_lines,
-               std::uint16_t wanted_port);
+               std::uint16_t wanted_port, std::chrono::seconds ready_timeout);
 
     std::string work_dir_;
     std::string config_path_;

@@ -30,7 +30,7 @@ struct postfix_options {
     std::vector<std::string> main_cf;         // "key = value"; replaces a default of the same key
     std::vector<std::string> services;        // postconf -M: "name/type=name type - - n - 4 smtp"
     std::vector<std::string> service_params;  // postconf -P: "name/type/parameter=value"
-    std::vector<std::pair<std::string, std::string>> files;  // written into config_dir before start
+    std::vector<std::pair<std::string, std::string>> files;  // written into config_dir (subfolders made) before start
 
     // Adds a `name unix - - n - 4 smtp` transport with syslog_name=postfix/<name>,
     // smtp_bind_address=<bind_address> and smtp_bind_address_enforce=yes.
