@@ -124,7 +124,8 @@ int run(int argc, char** argv) {
     rp::policy_service service(*service_cfg, make_counters(cfg),
                                std::make_unique<rp::egress_view>(store, cfg.family, last_good_file(cfg)), nullptr,
                                &registry, cfg.mx_cache_size);
-    rp::policy_server server(service, {.max_connections = cfg.max_connections});
+    rp::policy_server server(service, {.max_connections = cfg.max_connections,
+                                       .request_deadline = std::chrono::milliseconds(cfg.request_deadline_ms)});
     service.attach(server);
     service.set_min_log_level(lvl);
     service.set_config_loader([cfg] { return rp::build_service_config(cfg); });
