@@ -298,9 +298,12 @@ struct policy_server::impl {
         std::vector<std::uint64_t> idle, slow;
         for (auto& [id, c] : conns) {
             auto limit = c.kind == protocol::policy ? limits.policy_idle : limits.socketmap_idle;
-            if (c.request_started != 0 && now - c.request_started > limits.request_deadline.count()) {
+            // Not while we hold its input back ourselves (its replies are not read): that is not a trickle.
+            const bool held_back =
+                c.out.size() - c.out_off >= limits.max_output || c.pending.size() >= limits.max_pending;
+            if (c.request_started != 0 && !held_back && now - c.request_started > limits.request_deadline.count()) {
                 slow.push_back(id);
-            } else if (c.pending.empty() && c.out_off == c.out.size() && now - c.last_activity > limit.count() * 1000) {
+            } else if (c.pending.empty() && now - c.last_activity > limit.count() * 1000) {
                 idle.push_back(id);
             }
         }

@@ -95,6 +95,19 @@ std::string policy_service::on_policy(const policy_request& req) {
     return reply;
 }
 
+// Every 10 s in which MX lookups were started: the bounded resources and their
+// totals (the DNS-outage ceiling in docs/policy.md "Faults" is checked by them).
+void policy_service::summarise(std::int64_t now_ms) {
+    if (now_ms < next_summary_ms_) return;
+    next_summary_ms_ = now_ms + 10000;
+    if (stats_.mx_lookups == summary_lookups_) return;
+    summary_lookups_ = stats_.mx_lookups;
+    log::notice("- mx_summary in_flight=" + std::to_string(waits_.lookups_in_flight()) +
+                " limit=" + std::to_string(cfg_->max_mx_in_flight) + " mx_cache=" + std::to_string(cache_.size()) +
+                " lookups_total=" + std::to_string(stats_.mx_lookups) + " wait_expired_total=" +
+                std::to_string(stats_.mx_timeouts) + " refused_total=" + std::to_string(stats_.mx_refused));
+}
+
 void policy_service::note_fail_open(bool failing) {
     if (failing) {
         failing_open_ = true;
@@ -164,8 +177,8 @@ std::optional<socketmap_reply> policy_service::on_socketmap(std::string_view pay
         log::write(mx_full_ ? log::level::warning : log::level::notice,
                    std::string("- mx_in_flight_limit state=") + (mx_full_ ? "full" : "below") + " in_flight=" +
                        std::to_string(waits_.lookups_in_flight()) + " limit=" + std::to_string(cfg_->max_mx_in_flight) +
-                       " refused_total=" + std::to_string(stats_.mx_refused) +
-                       " mx_cache=" + std::to_string(cache_.size()));
+                       " mx_cache=" + std::to_string(cache_.size()) +
+                       " refused_total=" + std::to_string(stats_.mx_refused));
     }
     switch (admitted) {
         case mx_wait_queue::admission::full:
@@ -199,7 +212,8 @@ void policy_service::on_mx_answer(const std::string& domain, const dns::answer& 
 }
 
 // The lookup itself goes on after a wait expires: its answer fills the cache for the retry.
-void policy_service::on_tick(std::int64_t) {
+void policy_service::on_tick(std::int64_t now_ms) {
+    summarise(now_ms);
     if (!waits_.has_deadlines()) return;  // every loop turn: nothing to do, nothing to build
     for (auto& w : waits_.expire()) {
         ++stats_.mx_timeouts;

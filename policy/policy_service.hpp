@@ -81,6 +81,7 @@ private:
     // Applies the egress route's source to a reply (TEMP when unknown) and counts it.
     socketmap_reply guarded(socketmap_reply reply, std::string& reason);
     void note_fail_open(bool failing);
+    void summarise(std::int64_t now_ms);
     void on_mx_answer(const std::string& domain, const dns::answer& a);
     void log_lookup(std::string_view key, std::string_view domain, const socketmap_reply& reply,
                     std::string_view reason);
@@ -102,6 +103,8 @@ private:
     bool failing_open_ = false;          // the last counter call failed (one warning per change, not per request)
     std::uint64_t fail_open_since_ = 0;  // requests answered fail-open in the current outage
     bool mx_full_ = false;               // the in-flight cap is being hit (one line per change)
+    std::int64_t next_summary_ms_ = 0;   // the periodic mx_summary line (only when lookups were started)
+    std::uint64_t summary_lookups_ = 0;  // stats_.mx_lookups at the last summary
 };
 
 }  // namespace relaygate::policy
