@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 
@@ -50,6 +51,13 @@ std::unique_ptr<rp::counter_store> make_counters(const rp::daemon_config& cfg) {
     if (!cfg.egress.redis || !cfg.shared_counters) return rp::make_local_counter_store(cfg.max_rate_keys);
     return rp::make_redis_counter_store(*cfg.egress.redis, cfg.egress.redis_prefix,
                                         static_cast<int>(cfg.egress.redis_timeout.count()));
+}
+
+// The last known egress route, beside the verification state (the state dir):
+// what steering uses when the egress store fails (docs/policy.md "Faults").
+std::string last_good_file(const rp::daemon_config& cfg) {
+    return (std::filesystem::path(cfg.registry.state_file).parent_path() / ("egress-last-good." + cfg.family + ".json"))
+        .string();
 }
 
 // The registry snapshot (sender classes for size caps). A broken admin file
@@ -112,9 +120,11 @@ int run(int argc, char** argv) {
     relaygate::registry::registry_handle registry;
     load_first_snapshot(cfg, registry);
     relaygate::registry::registry_reloader reloader(cfg.registry, registry);
-    rp::policy_service service(*service_cfg, make_counters(cfg), std::make_unique<rp::egress_view>(store, cfg.family),
-                               nullptr, &registry, cfg.mx_cache_size);
-    rp::policy_server server(service, {.max_connections = cfg.max_connections});
+    rp::policy_service service(*service_cfg, make_counters(cfg),
+                               std::make_unique<rp::egress_view>(store, cfg.family, last_good_file(cfg)), nullptr,
+                               &registry, cfg.mx_cache_size);
+    rp::policy_server server(service, {.max_connections = cfg.max_connections,
+                                       .request_deadline = std::chrono::milliseconds(cfg.request_deadline_ms)});
     service.attach(server);
     service.set_min_log_level(lvl);
     service.set_config_loader([cfg] { return rp::build_service_config(cfg); });

@@ -49,7 +49,9 @@ po::options_description describe(daemon_config& c) {
     add("max-rate-keys", po::value(&c.max_rate_keys)->default_value(c.max_rate_keys),
         "in-process rate counter keys before the oldest are dropped");
     add("max-connections", po::value(&c.max_connections)->default_value(c.max_connections),
-        "connections over both listeners");
+        "connections per protocol (policy and socketmap each have this many)");
+    add("request-deadline-ms", po::value(&c.request_deadline_ms)->default_value(c.request_deadline_ms),
+        "a request must be complete this long after its first byte, else the connection is closed");
     add("log-level", po::value(&c.log_level)->default_value(c.log_level), "debug, info, notice, warning, error");
     add("log-sink", po::value(&c.log_sink)->default_value(c.log_sink), relaygate::log::sink_help.data());
     add("user", po::value(&c.user), "run as this user once the listeners are open (when started as root)");
@@ -133,6 +135,10 @@ expected<std::shared_ptr<const service_config>, std::string> build_service_confi
         return unexpected(src.error("mx-wait-ms", "must be 1..60000", std::to_string(c.mx_wait_ms)));
     }
     cfg->mx_wait_ms = c.mx_wait_ms;
+    if (c.request_deadline_ms < 100 || c.request_deadline_ms > 600000) {
+        return unexpected(
+            src.error("request-deadline-ms", "must be 100..600000", std::to_string(c.request_deadline_ms)));
+    }
     cfg->filter_mode = c.filter_mode;
     return std::shared_ptr<const service_config>(std::move(cfg));
 }

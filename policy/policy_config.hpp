@@ -39,7 +39,8 @@ struct daemon_config {
     egress::egress_topology egress;       // the same, checked (Redis: egress state, and counters below)
     bool shared_counters = true;          // with redis: counters in Redis too
     std::size_t max_rate_keys = 2000000;  // in-process counter keys (bounded memory)
-    std::size_t max_connections = 20000;
+    std::size_t max_connections = 20000;  // per protocol (policy, socketmap): separate pools
+    int request_deadline_ms = 10000;      // a request must be complete this long after its first byte
     registry::registry_options registry;  // shared keys: admin-file, operator-domain, dns-forwarder, ...
     std::string log_level = "info";       // debug, info, notice, warning, error
     std::string log_sink = "syslog";      // syslog, stderr, both, postlog[:PATH] (log::parse_sink)

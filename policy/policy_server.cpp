@@ -52,7 +52,8 @@ struct connection {
     bool read_closed = false;
     bool broken = false;                        // a malformed request was seen: flush, then close
     std::uint32_t mask = EPOLLIN | EPOLLRDHUP;  // what epoll watches now
-    std::int64_t last_activity = 0;
+    std::int64_t last_activity = 0;             // accepted, or a request completed / a reply left: the idle clock
+    std::int64_t request_started = 0;           // first byte of the incomplete request in `in` (0 = none)
 };
 
 constexpr std::uint64_t listener_tag = 1ull << 62;  // epoll data: listener index | tag
@@ -71,6 +72,7 @@ struct policy_server::impl {
     int spare_fd = -1;  // reserve descriptor for EMFILE (see accept_all)
     std::vector<std::pair<int, protocol>> listeners;
     std::unordered_map<std::uint64_t, connection> conns;
+    std::size_t open_count[2] = {0, 0};  // per protocol (its pool)
     std::uint64_t next_id = 1;
     std::atomic<bool> stopping{false};
     std::mutex post_mutex;
@@ -116,6 +118,7 @@ struct policy_server::impl {
             for (int i = 0; i < 64 && ::recv(it->second.fd, sink, sizeof sink, MSG_DONTWAIT) > 0; ++i) continue;
         }
         ::close(it->second.fd);  // also removes it from the epoll set
+        --open_count[static_cast<int>(it->second.kind)];
         conns.erase(it);
     }
 
@@ -136,12 +139,15 @@ struct policy_server::impl {
                 return;  // one per loop turn: the open connections get served in between
             }
             if (fd < 0) return;  // EAGAIN or a transient error; level-triggered epoll retries
-            if (conns.size() >= limits.max_connections) {
+            if (open_count[static_cast<int>(p)] >= limits.max_connections) {
                 ++stats.refused;
                 ::close(fd);
-                log_refusal("max_connections limit=" + std::to_string(limits.max_connections));
+                log_refusal(std::string("max_connections protocol=") +
+                            (p == protocol::policy ? "policy" : "socketmap") +
+                            " limit=" + std::to_string(limits.max_connections));
                 continue;
             }
+            ++open_count[static_cast<int>(p)];
             int one = 1;
             ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // fails harmlessly on unix sockets
             std::uint64_t id = next_id++;
@@ -234,6 +240,13 @@ struct policy_server::impl {
             off += *used;
         }
         c.in.erase(0, off);
+        if (off > 0) c.last_activity = steady_now_ms();  // a complete request: the idle clock restarts
+        // The deadline counts from the first byte of the request now incomplete.
+        if (c.in.empty()) {
+            c.request_started = 0;
+        } else if (off > 0 || c.request_started == 0) {
+            c.request_started = steady_now_ms();
+        }
         return true;
     }
 
@@ -256,7 +269,6 @@ struct policy_server::impl {
             if (errno != EAGAIN && errno != EWOULDBLOCK) return close_conn(c.id);
             break;
         }
-        c.last_activity = steady_now_ms();
         after_io(c);
     }
 
@@ -283,14 +295,30 @@ struct policy_server::impl {
     void sweep_idle(std::int64_t now) {
         if (now - last_sweep < 1000) return;
         last_sweep = now;
-        std::vector<std::uint64_t> idle;
+        std::vector<std::uint64_t> idle, slow;
         for (auto& [id, c] : conns) {
             auto limit = c.kind == protocol::policy ? limits.policy_idle : limits.socketmap_idle;
-            if (c.pending.empty() && now - c.last_activity > limit.count() * 1000) idle.push_back(id);
+            // Not while we hold its input back ourselves (its replies are not read): that is not a trickle.
+            const bool held_back =
+                c.out.size() - c.out_off >= limits.max_output || c.pending.size() >= limits.max_pending;
+            if (c.request_started != 0 && !held_back && now - c.request_started > limits.request_deadline.count()) {
+                slow.push_back(id);
+            } else if (c.pending.empty() && now - c.last_activity > limit.count() * 1000) {
+                idle.push_back(id);
+            }
         }
         for (auto id : idle) {
             ++stats.closed_idle;
             close_conn(id);
+        }
+        for (auto id : slow) {
+            ++stats.closed_slow;
+            close_conn(id);
+        }
+        if (!slow.empty()) {
+            log::warning("- request_deadline_exceeded closed=" + std::to_string(slow.size()) +
+                         " deadline_ms=" + std::to_string(limits.request_deadline.count()) +
+                         " closed_slow_total=" + std::to_string(stats.closed_slow));
         }
     }
 
@@ -395,5 +423,6 @@ void policy_server::post(std::function<void()> fn) {
 void policy_server::complete(reply_token token, const socketmap_reply& reply) { impl_->complete(token, reply); }
 const server_stats& policy_server::stats() const { return impl_->stats; }
 std::size_t policy_server::connections() const { return impl_->conns.size(); }
+std::size_t policy_server::connections(protocol p) const { return impl_->open_count[static_cast<int>(p)]; }
 
 }  // namespace relaygate::policy

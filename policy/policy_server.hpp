@@ -4,7 +4,9 @@
 // (pipelined netstrings; a reply may wait for an MX answer while every other
 // connection is served; per connection the replies leave in request order).
 // Bounded per-connection buffers, half-closed sockets flushed then closed,
-// idle sweep, a connection cap, signalfd for SIGHUP (reload) / SIGTERM.
+// idle sweep (idle = no complete request, so trickled bytes do not count),
+// a per-request deadline, one connection pool per protocol (a flood of one
+// cannot starve the other), signalfd for SIGHUP (reload) / SIGTERM.
 // Knows nothing of mail: framing only; decisions come from a request_handler.
 #pragma once
 
@@ -41,16 +43,20 @@ public:
 };
 
 struct server_limits {
-    std::size_t max_connections = 20000;
+    std::size_t max_connections = 20000;  // per protocol: each listener kind has its own pool
+
     std::size_t max_output = 1 << 20;         // unsent reply bytes per connection before we stop reading
     std::size_t max_pending = 1024;           // socketmap replies waiting per connection
     std::chrono::seconds policy_idle{600};    // Postfix's max_idle is 300 s
     std::chrono::seconds socketmap_idle{60};  // Postfix closes after 10 s idle
+    // A request must be complete this long after its first byte (Postfix sends
+    // one in a single write): a 1 byte/s trickle is closed, however steady.
+    std::chrono::milliseconds request_deadline{10000};
     policy_request_limits request;
 };
 
 struct server_stats {
-    std::uint64_t accepted = 0, refused = 0, closed_malformed = 0, closed_idle = 0;
+    std::uint64_t accepted = 0, refused = 0, closed_malformed = 0, closed_idle = 0, closed_slow = 0;
     std::uint64_t policy_requests = 0, socketmap_requests = 0;
 };
 
@@ -74,6 +80,7 @@ public:
     void complete(reply_token token, const socketmap_reply& reply);
     const server_stats& stats() const;
     std::size_t connections() const;
+    std::size_t connections(protocol p) const;
 
 private:
     struct impl;

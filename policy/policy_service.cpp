@@ -51,6 +51,7 @@ std::string policy_service::filter_action(const policy_request& req) {
     if (!family && cfg_->steering.mx_detection)
         family = cache_.get(domain, steady_now_ms()) == mx_verdict::microsoft;  // cache only: never wait here
     if (!family) return {};
+    if (route_now() == route_source::unknown) return {};  // no route known: the socketmap answers TEMP
     std::string t(choose_transport(cfg_->steering, active_transport()));
     return t + ":" + cfg_->steering.nexthop;
 }
@@ -83,9 +84,12 @@ std::string policy_service::on_policy(const policy_request& req) {
             break;
         case verdict::fail_open:
             ++stats_.fail_open;
-            lvl = log::level::warning;
+            // One warning per outage (the first request), the rest at debug; the Redis
+            // client logs the breaker's changes, fail_open_ended closes the outage.
+            lvl = failing_open_ ? log::level::debug : log::level::warning;
             break;
     }
+    note_fail_open(d.what == verdict::fail_open);
     if (lvl < min_log_level_) return reply;  // the logger would drop it: do not build it (hot path)
     static constexpr log::policy_action actions[] = {log::policy_action::dunno, log::policy_action::defer_rate,
                                                      log::policy_action::defer_size, log::policy_action::fail_open,
@@ -104,6 +108,45 @@ std::string policy_service::on_policy(const policy_request& req) {
              d.what == verdict::fail_open ? std::optional<std::uint64_t>(counters_->failures()) : std::nullopt});
     log::write(lvl, line);
     return reply;
+}
+
+// Every 10 s in which MX lookups were started: the bounded resources and their
+// totals (the DNS-outage ceiling in docs/policy.md "Faults" is checked by them).
+void policy_service::summarise(std::int64_t now_ms) {
+    if (now_ms < next_summary_ms_) return;
+    next_summary_ms_ = now_ms + 10000;
+    if (stats_.mx_lookups == summary_lookups_) return;
+    summary_lookups_ = stats_.mx_lookups;
+    log::notice("- mx_summary in_flight=" + std::to_string(waits_.lookups_in_flight()) +
+                " limit=" + std::to_string(cfg_->max_mx_in_flight) + " mx_cache=" + std::to_string(cache_.size()) +
+                " lookups_total=" + std::to_string(stats_.mx_lookups) + " wait_expired_total=" +
+                std::to_string(stats_.mx_timeouts) + " refused_total=" + std::to_string(stats_.mx_refused));
+}
+
+void policy_service::note_fail_open(bool failing) {
+    if (failing) {
+        failing_open_ = true;
+        ++fail_open_since_;
+        return;
+    }
+    if (!failing_open_ || !counters_->healthy()) return;
+    log::notice("- fail_open_ended requests=" + std::to_string(fail_open_since_) + " fail_open_total=" +
+                std::to_string(stats_.fail_open) + " failures=" + std::to_string(counters_->failures()));
+    failing_open_ = false;
+    fail_open_since_ = 0;
+}
+
+socketmap_reply policy_service::guarded(socketmap_reply reply, std::string& reason) {
+    if (reply.status() != socketmap_status::ok) return reply;
+    const route_source source = route_now();
+    if (source == route_source::last_good) {
+        ++stats_.steered_last_good;
+        reason += " egress=last_good";
+    } else if (source == route_source::unknown) {
+        ++stats_.steered_temp;
+        reason += " egress=unknown";
+    }
+    return guard_steering(std::move(reply), source);
 }
 
 void policy_service::log_lookup(std::string_view key, std::string_view domain, const socketmap_reply& reply,
@@ -139,13 +182,25 @@ std::optional<socketmap_reply> policy_service::on_socketmap(std::string_view pay
     std::string_view key =
         payload.substr(payload.find(' ') == std::string_view::npos ? payload.size() : payload.find(' ') + 1);
     if (!step.need_mx) {
-        log_lookup(key, step.domain, step.reply, to_string(step.reason));
-        return std::move(step.reply);
+        std::string reason(to_string(step.reason));
+        socketmap_reply reply = guarded(std::move(step.reply), reason);
+        log_lookup(key, step.domain, reply, reason);
+        return reply;
     }
     if (server_ == nullptr || !mx_lookup_) return temp_now(key, step.domain, "no_resolver");
     const mx_wait_limits limits{.wait_ms = cfg_->mx_wait_ms, .max_domains = cfg_->max_mx_in_flight};
-    switch (waits_.wait(step.domain, token, std::string(key), limits)) {
+    const auto admitted = waits_.wait(step.domain, token, std::string(key), limits);
+    if ((admitted == mx_wait_queue::admission::full) != mx_full_) {  // one line per change, with the counts
+        mx_full_ = !mx_full_;
+        log::write(mx_full_ ? log::level::warning : log::level::notice,
+                   std::string("- mx_in_flight_limit state=") + (mx_full_ ? "full" : "below") + " in_flight=" +
+                       std::to_string(waits_.lookups_in_flight()) + " limit=" + std::to_string(cfg_->max_mx_in_flight) +
+                       " mx_cache=" + std::to_string(cache_.size()) +
+                       " refused_total=" + std::to_string(stats_.mx_refused));
+    }
+    switch (admitted) {
         case mx_wait_queue::admission::full:
+            ++stats_.mx_refused;
             return temp_now(key, step.domain, "mx_in_flight_limit");
         case mx_wait_queue::admission::joined:
             return std::nullopt;
@@ -165,9 +220,9 @@ void policy_service::on_mx_answer(const std::string& domain, const dns::answer& 
     cache_.put(domain, c.verdict, c.ttl, steady_now_ms());
     auto waiters = waits_.answer(domain);
     if (waiters.empty()) return;
-    socketmap_reply reply = reply_for_verdict(c.verdict, domain, cfg_->steering, active_transport());
     std::string reason =
         "mx_" + std::string(to_string(c.verdict)) + " mx=" + log::quote(c.evidence) + " ttl=" + std::to_string(c.ttl);
+    socketmap_reply reply = guarded(reply_for_verdict(c.verdict, domain, cfg_->steering, active_transport()), reason);
     for (auto& w : waiters) {
         log_lookup(w.key, domain, reply, reason);
         server_->complete(w.token, reply);
@@ -175,7 +230,8 @@ void policy_service::on_mx_answer(const std::string& domain, const dns::answer& 
 }
 
 // The lookup itself goes on after a wait expires: its answer fills the cache for the retry.
-void policy_service::on_tick(std::int64_t) {
+void policy_service::on_tick(std::int64_t now_ms) {
+    summarise(now_ms);
     if (!waits_.has_deadlines()) return;  // every loop turn: nothing to do, nothing to build
     for (auto& w : waits_.expire()) {
         ++stats_.mx_timeouts;

@@ -47,6 +47,9 @@ using config_loader = std::function<expected<std::shared_ptr<const service_confi
 struct service_stats {
     std::uint64_t steered = 0, not_steered = 0, temp = 0, mx_lookups = 0, mx_timeouts = 0;
     std::uint64_t dunno = 0, deferred = 0, fail_open = 0, filtered = 0, reloads = 0, reload_failures = 0;
+    std::uint64_t steered_last_good = 0;  // steered from the last known route (egress store failed or forgot)
+    std::uint64_t steered_temp = 0;       // steering turned into TEMP: store failed, no route ever known
+    std::uint64_t mx_refused = 0;         // TEMP at once: max_mx_in_flight lookups were in flight
 };
 
 class policy_service final : public request_handler {
@@ -71,7 +74,14 @@ public:
     const mx_cache& cache() const { return cache_; }
 
 private:
-    std::string_view active_transport() { return egress_ ? std::string_view(egress_->active()) : std::string_view(); }
+    std::string_view active_transport() {
+        return egress_ ? std::string_view(egress_->route().transport) : std::string_view();
+    }
+    route_source route_now() { return egress_ ? egress_->route().source : route_source::store; }
+    // Applies the egress route's source to a reply (TEMP when unknown) and counts it.
+    socketmap_reply guarded(socketmap_reply reply, std::string& reason);
+    void note_fail_open(bool failing);
+    void summarise(std::int64_t now_ms);
     void on_mx_answer(const std::string& domain, const dns::answer& a);
     void log_lookup(std::string_view key, std::string_view domain, const socketmap_reply& reply,
                     std::string_view reason);
@@ -90,6 +100,11 @@ private:
     mx_wait_queue waits_{steady_now_ms};  // socketmap replies waiting for an MX answer
     service_stats stats_;
     log::level min_log_level_ = log::level::debug;
+    bool failing_open_ = false;          // the last counter call failed (one warning per change, not per request)
+    std::uint64_t fail_open_since_ = 0;  // requests answered fail-open in the current outage
+    bool mx_full_ = false;               // the in-flight cap is being hit (one line per change)
+    std::int64_t next_summary_ms_ = 0;   // the periodic mx_summary line (only when lookups were started)
+    std::uint64_t summary_lookups_ = 0;  // stats_.mx_lookups at the last summary
 };
 
 }  // namespace relaygate::policy

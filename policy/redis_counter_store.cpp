@@ -3,6 +3,7 @@
 // stops at the first one over its limit, else INCRBYs them all (with EXPIRE
 // of two windows), atomically on the Redis server, so several relaygate-policy
 // daemons enforce one quota. Fail-open: any error returns failed=true.
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -48,6 +49,9 @@ public:
     redis_counter_store(egress::redis_endpoint endpoint, std::string prefix, int timeout_ms)
         : redis_({.endpoint = std::move(endpoint),
                   .timeout = std::chrono::milliseconds(timeout_ms),
+                  // The probe runs on the event loop: a hung Redis may cost it
+                  // this much once per retry interval, never a command timeout.
+                  .probe_timeout = std::chrono::milliseconds(std::min(timeout_ms, 5)),
                   .log_name = "counters_redis",
                   .unreachable_note = "fail_open=dunno"}),
           prefix_(std::move(prefix)) {}
@@ -93,6 +97,7 @@ public:
 
     std::size_t keys() const override { return 0; }
     std::uint64_t failures() const override { return failures_; }
+    bool healthy() const override { return redis_.breaker().current() == egress::circuit_breaker::state::closed; }
 
 private:
     static std::string_view metric_name(metric m) {

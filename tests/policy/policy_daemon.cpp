@@ -33,13 +33,14 @@ policy_daemon::policy_daemon(daemon_options o)
         ::setrlimit(RLIMIT_NOFILE, &rl);
     }
     harness::write_file(dir_ / "microsoft-domains", o.microsoft_domains);
+    const std::filesystem::path state = o.state_dir.empty() ? dir_.path() : std::filesystem::path(o.state_dir);
     std::string conf = "policy-listen = inet:127.0.0.1:" + std::to_string(policy_port_) + "\n" +
                        (o.socketmap_unix ? "socketmap-listen = unix:" + socketmap_path()
                                          : "socketmap-listen = inet:127.0.0.1:" + std::to_string(socketmap_port_)) +
                        "\n" + "microsoft-domains = " + (dir_ / "microsoft-domains").string() + "\n" +
-                       "egress-file = " + (dir_ / "egress.json").string() + "\n" +
+                       "egress-file = " + (state / "egress.json").string() + "\n" +
                        "admin-file = " + (dir_ / "domains.conf").string() + "\n" +
-                       "state-file = " + (dir_ / "state.json").string() + "\n" +
+                       "state-file = " + (state / "state.json").string() + "\n" +
                        "dns-forwarder = " + (o.dns_forwarder.empty() ? "127.0.0.1@1" : o.dns_forwarder) + "\n" +
                        "log-sink = stderr\nlog-level = debug\n";
     for (const auto& line : o.config) conf += line + "\n";

@@ -22,6 +22,7 @@ struct daemon_options {
     std::string dns_forwarder;         // "127.0.0.1@PORT"; empty = 127.0.0.1@1 (refused: every MX lookup fails)
     bool socketmap_unix = false;       // socketmap on unix:<dir>/socketmap.sock instead of TCP
     std::vector<std::string> wrapper;  // argv prefix, e.g. {"prlimit", "--nofile=64:64", "--"}
+    std::string state_dir;  // egress.json, state.json and the last-good file here (a restart test); "" = own dir
 };
 
 class policy_daemon {

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "policy_daemon.hpp"
@@ -114,6 +115,43 @@ TEST(policy_daemon_hostile, connections_over_the_cap_are_closed_and_the_rest_sti
     EXPECT_NE(d.log().find("connection_refused reason=max_connections"), std::string::npos);
 }
 
+TEST(policy_daemon_hostile, a_flood_of_policy_connections_does_not_take_the_socketmap_slots) {
+    policy_daemon d({.config = {"max-connections = 10"}});
+    std::vector<std::unique_ptr<client>> held;
+    for (int i = 0; i < 10; ++i) held.push_back(std::make_unique<client>(d.policy_port()));
+    client extra(d.policy_port());
+    EXPECT_TRUE(extra.wait_closed()) << "the policy pool is full";
+    EXPECT_EQ(socketmap_query(d.socketmap_port(), "transport bob@hotmail.com"), "OK msft-out:");
+    EXPECT_NE(d.log().find("connection_refused reason=max_connections protocol=policy"), std::string::npos);
+}
+
+TEST(policy_daemon_hostile, a_request_trickled_a_byte_at_a_time_is_closed_at_its_deadline) {
+    policy_daemon d({.config = {"request-deadline-ms = 1000"}});
+    const std::string req = postfix_request("a@b.example", "r@example.org");
+    const std::string lookup = netstring("transport " + std::string(200, 'a') + "@hotmail.com");
+    client trickle(d.socketmap_port());
+    client policy_trickle(d.policy_port());
+    std::string got;
+    bool closed = false;
+    // One byte every 100 ms (each byte would restart an idle timer): never a complete request.
+    for (std::size_t i = 0; i < 100 && !closed; ++i) {
+        try {
+            trickle.send(std::string(1, lookup[i]));
+            policy_trickle.send(std::string(1, req[i]));
+        } catch (const std::exception&) {
+            closed = true;  // EPIPE/ECONNRESET: the daemon closed it
+        }
+        std::this_thread::sleep_for(100ms);
+        got += trickle.available();
+        if (d.log().find("request_deadline_exceeded") != std::string::npos) closed = true;
+    }
+    EXPECT_TRUE(closed) << "still open after 10 s of trickling";
+    EXPECT_TRUE(trickle.wait_closed(&got));
+    EXPECT_TRUE(policy_trickle.wait_closed());
+    EXPECT_EQ(got, "");
+    EXPECT_EQ(policy_query(d.policy_port(), req), dunno) << "others are served";
+}
+
 TEST(policy_daemon_hostile, running_out_of_descriptors_refuses_without_spinning_or_dying) {
     policy_daemon d({.wrapper = {"prlimit", "--nofile=48:48", "--"}});
     std::vector<std::unique_ptr<client>> flood;
@@ -216,21 +254,24 @@ TEST(policy_daemon_redis, both_daemons_follow_one_egress_state_in_redis) {
     }
 }
 
-TEST(policy_daemon_redis, redis_down_fails_open_with_dunno_and_the_designated_transport) {
+TEST(policy_daemon_redis, redis_down_fails_open_with_dunno_and_keeps_the_last_known_transport) {
     auto redis = std::make_unique<harness::redis_server>();
     std::vector<std::string> conf{"redis = 127.0.0.1:" + std::to_string(redis->port()),
                                   "limit = sender_domain:recipients:1/1h"};
     policy_daemon d({.config = conf});
     auto store = egress::make_redis_egress_store({"127.0.0.1", redis->port()});
     ASSERT_TRUE(store->set_active({"microsoft", "msft-spare", "manual", 1}));
+    ASSERT_TRUE(harness::wait_until(
+        [&] { return socketmap_query(d.socketmap_port(), "transport bob@hotmail.com") == "OK msft-spare:"; }, 3s));
     auto req = postfix_request("news@brand.example", "r@example.org");
     EXPECT_EQ(policy_query(d.policy_port(), req), dunno);
     EXPECT_NE(policy_query(d.policy_port(), req), dunno);  // over the quota while Redis is up
     redis->stop();
     EXPECT_EQ(policy_query(d.policy_port(), req), dunno);  // fail-open
     EXPECT_TRUE(harness::wait_until([&] { return d.log().find("policy action=fail_open") != std::string::npos; }, 2s));
-    EXPECT_TRUE(harness::wait_until(
-        [&] { return socketmap_query(d.socketmap_port(), "transport bob@hotmail.com") == "OK msft-out:"; }, 3s));
+    // Steering never returns to the designated transport (the IP the failover took out).
+    EXPECT_TRUE(harness::wait_until([&] { return d.log().find("source=last_good") != std::string::npos; }, 3s));
+    EXPECT_EQ(socketmap_query(d.socketmap_port(), "transport bob@hotmail.com"), "OK msft-spare:");
 }
 
 }  // namespace

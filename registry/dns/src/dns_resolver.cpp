@@ -1,8 +1,16 @@
 // dns_resolver.cpp: dns::resolver over libunbound (see dns_resolver.hpp).
 // One event thread owns the ub_ctx's result fd: it starts queued queries (at
 // most max_in_flight at once), runs ub_process, and enforces each query's
-// deadline with ub_cancel (libunbound has no per-query timeout). Callbacks run
-// exactly once, on this thread. Set-up follows postfix-tech.md §5 D.
+// deadline itself (libunbound has none): the caller gets status::timeout, and
+// the query stays counted in flight ("abandoned") until libunbound finishes
+// it. Why not ub_cancel: with a thread (ub_ctx_async(ctx, 1)) it only marks
+// the query cancelled, and libunbound keeps its state until the query ends on
+// its own — uncounted, that grew the policy daemon by ~5.5 KB per domain while
+// DNS was down (issue 15). So libunbound never holds more than max_in_flight
+// queries; an abandoned one still running after abandon_limit is cancelled and
+// its slot freed. A query queued longer than the timeout is answered timeout
+// without being sent. Callbacks run exactly once, on this thread. Set-up
+// follows postfix-tech.md §5 D.
 #include "relaygate/dns/dns_resolver.hpp"
 
 #include <poll.h>
@@ -112,11 +120,13 @@ struct resolver::impl {
         std::string name;
         rr_type type;
         callback cb;
+        clock::time_point queued{};
     };
     struct running {
         query q;
         int ub_id = -1;
         clock::time_point deadline;
+        bool abandoned = false;                                  // the caller got its timeout
         std::unique_ptr<std::pair<impl*, std::uint64_t>> token;  // libunbound's mydata
     };
 
@@ -132,6 +142,8 @@ struct resolver::impl {
     // Event thread only.
     std::unordered_map<std::uint64_t, running> in_flight;
     std::deque<std::pair<clock::time_point, std::uint64_t>> deadlines;  // equal timeouts: in dispatch order
+    std::deque<std::pair<clock::time_point, std::uint64_t>> reap;       // abandoned: cancel at this time
+    std::size_t abandoned = 0;
     std::uint64_t next_id = 1;
 
     explicit impl(resolver_options opts) : options(std::move(opts)) {}
@@ -150,6 +162,10 @@ struct resolver::impl {
         check(ub_ctx_set_option(ctx, "do-not-query-localhost:", "no"), "do-not-query-localhost");
         // Keep probing a forwarder after timeouts, so one dead name cannot mark it down for everyone.
         check(ub_ctx_set_option(ctx, "infra-keep-probing:", "yes"), "infra-keep-probing");
+        // A server that does not answer is given up within about the query timeout,
+        // so queries we abandoned end (and free their slot) soon after it.
+        auto max_rtt = std::to_string(std::max<std::int64_t>(options.timeout.count(), 1000));
+        check(ub_ctx_set_option(ctx, "infra-cache-max-rtt:", max_rtt.c_str()), "infra-cache-max-rtt");
         auto per_thread = std::to_string(std::max<std::size_t>(options.max_in_flight, 64));
         check(ub_ctx_set_option(ctx, "num-queries-per-thread:", per_thread.c_str()), "num-queries-per-thread");
         if (options.forwarders.empty()) {
@@ -178,7 +194,11 @@ struct resolver::impl {
     // Completes in-flight query id with libunbound's result (r is freed here).
     void finish(std::uint64_t id, int err, ub_result* r) {
         auto it = in_flight.find(id);
-        if (it == in_flight.end()) {
+        if (it == in_flight.end() || it->second.abandoned) {  // late: the caller had its timeout
+            if (it != in_flight.end()) {
+                in_flight.erase(it);
+                --abandoned;
+            }
             if (r != nullptr) ub_resolve_free(r);
             return;
         }
@@ -237,10 +257,44 @@ struct resolver::impl {
             deadlines.pop_front();
             auto it = in_flight.find(id);
             if (it == in_flight.end()) continue;  // answered in time
-            if (it->second.ub_id >= 0) ub_cancel(ctx, it->second.ub_id);
             query q = std::move(it->second.q);
-            in_flight.erase(it);
+            if (it->second.ub_id >= 0) {
+                it->second.abandoned = true;  // still libunbound's: keeps its slot until it ends
+                ++abandoned;
+                reap.emplace_back(now + abandon_limit(), id);
+            } else {
+                in_flight.erase(it);
+            }
             deliver_status(q, status::timeout, "no answer within " + std::to_string(options.timeout.count()) + " ms");
+        }
+        // The last resort for a query libunbound never ends: cancel it and free the slot.
+        while (!reap.empty() && reap.front().first <= now) {
+            auto it = in_flight.find(reap.front().second);
+            reap.pop_front();
+            if (it == in_flight.end() || !it->second.abandoned) continue;
+            ub_cancel(ctx, it->second.ub_id);
+            in_flight.erase(it);
+            --abandoned;
+        }
+    }
+
+    clock::duration abandon_limit() const {
+        return std::max<clock::duration>(10 * options.timeout, std::chrono::seconds(60));
+    }
+
+    // Queries that waited for a slot longer than the timeout are answered without being sent.
+    void expire_queued(clock::time_point now) {
+        std::deque<query> late;
+        {
+            std::lock_guard lock(mutex);
+            while (!queue.empty() && queue.front().queued + options.timeout <= now) {
+                late.push_back(std::move(queue.front()));
+                queue.pop_front();
+            }
+        }
+        for (auto& q : late) {
+            deliver_status(q, status::timeout,
+                           "not sent within " + std::to_string(options.timeout.count()) + " ms (resolver busy)");
         }
     }
 
@@ -261,6 +315,10 @@ struct resolver::impl {
                 auto left = std::chrono::ceil<std::chrono::milliseconds>(deadlines.front().first - clock::now());
                 wait_ms = static_cast<int>(std::max<std::int64_t>(0, left.count()));
             }
+            if (abandoned > 0 || !reap.empty()) {
+                // Queued queries may be waiting for slots held by abandoned ones: look again soon.
+                wait_ms = wait_ms < 0 ? 100 : std::min(wait_ms, 100);
+            }
             pollfd fds[2] = {{.fd = ub_fd(ctx), .events = POLLIN}, {.fd = wake_fd, .events = POLLIN}};
             int n = poll(fds, 2, wait_ms);
             if (n > 0 && (fds[0].revents & POLLIN)) ub_process(ctx);
@@ -269,11 +327,12 @@ struct resolver::impl {
                 [[maybe_unused]] auto got = read(wake_fd, &v, sizeof v);
             }
             expire(clock::now());
+            expire_queued(clock::now());
         }
         // Shutdown: every query still owed an answer gets one.
         for (auto& [id, run] : in_flight) {
             if (run.ub_id >= 0) ub_cancel(ctx, run.ub_id);
-            deliver_status(run.q, status::error, "resolver stopped");
+            if (!run.abandoned) deliver_status(run.q, status::error, "resolver stopped");
         }
         in_flight.clear();
         std::deque<query> rest;
@@ -305,7 +364,7 @@ resolver::~resolver() {
 }
 
 void resolver::resolve_async(std::string_view name, rr_type type, callback cb) {
-    impl::query q{.name = normalise(name), .type = type, .cb = std::move(cb)};
+    impl::query q{.name = normalise(name), .type = type, .cb = std::move(cb), .queued = clock::now()};
     {
         std::lock_guard lock(impl_->mutex);
         if (!impl_->stopping) {

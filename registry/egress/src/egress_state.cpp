@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -45,12 +46,15 @@ class file_egress_store final : public egress_store {
 public:
     explicit file_egress_store(std::string path) : path_(std::move(path)) {}
 
-    std::optional<family_route> active(std::string_view family) override {
+    std::optional<family_route> active(std::string_view family) override { return read(family).route; }
+
+    route_read read(std::string_view family) override {
         std::lock_guard lock(mutex_);
         refresh();
+        if (!error_.empty()) return {read_status::unavailable, std::nullopt, error_};
         auto it = routes_.find(std::string(family));
-        if (it == routes_.end()) return std::nullopt;
-        return it->second;
+        if (it == routes_.end()) return {};
+        return {read_status::found, it->second, {}};
     }
 
     bool set_active(const family_route& route) override {
@@ -95,22 +99,26 @@ private:
         next_check_ = now + std::chrono::milliseconds(100);
         struct stat st {};
         if (::stat(path_.c_str(), &st) != 0) {
-            routes_.clear();  // no file: never set, the designated transport applies
+            routes_.clear();
             have_stat_ = false;
+            // No file: never set. Any other stat error: unknown, not "designated".
+            error_ = errno == ENOENT ? std::string() : "stat: " + std::string(std::strerror(errno));
             return;
         }
         if (have_stat_ && st.st_ino == stat_.st_ino && st.st_mtim.tv_sec == stat_.st_mtim.tv_sec &&
             st.st_mtim.tv_nsec == stat_.st_mtim.tv_nsec && st.st_size == stat_.st_size)
             return;
         std::map<std::string, family_route> routes;
+        // Remembered with its stat, so a corrupt file is read (and logged) once per change, not every 100 ms.
+        stat_ = st;
+        have_stat_ = true;
         if (!read_file(routes)) {
-            routes_.clear();  // unreadable: nullopt for every family (documented fail-open)
-            have_stat_ = false;
+            routes_.clear();
+            error_ = "unreadable or bad JSON";
             return;
         }
         routes_ = std::move(routes);
-        stat_ = st;
-        have_stat_ = true;
+        error_.clear();
     }
 
     // false when the file exists but cannot be parsed; a missing file is empty.
@@ -153,6 +161,7 @@ private:
     std::string path_;
     std::mutex mutex_;
     std::map<std::string, family_route> routes_;
+    std::string error_;  // why the file is unusable ("" = routes_ is what it says)
     struct stat stat_ {};
     bool have_stat_ = false;
     steady::time_point next_check_{};
@@ -166,12 +175,19 @@ public:
     redis_egress_store(redis_endpoint endpoint, std::string prefix)
         : redis_({.endpoint = std::move(endpoint), .log_name = "egress_redis"}), key_(std::move(prefix) + "egress") {}
 
-    std::optional<family_route> active(std::string_view family) override {
+    std::optional<family_route> active(std::string_view family) override { return read(family).route; }
+
+    route_read read(std::string_view family) override {
         std::lock_guard lock(mutex_);
         std::string f(family);
-        auto reply = command({"HGET", key_, f});
-        if (!reply || reply->type != redis_value::kind::string) return std::nullopt;
-        return parse(f, reply->text);
+        std::string error;
+        auto reply = command({"HGET", key_, f}, &error);
+        if (!reply) return {read_status::unavailable, std::nullopt, error};
+        if (reply->type == redis_value::kind::nil) return {};
+        if (reply->type != redis_value::kind::string) return {read_status::unavailable, std::nullopt, "not a string"};
+        auto r = parse(f, reply->text);
+        if (!r) return {read_status::unavailable, std::nullopt, "bad JSON in " + key_ + " " + f};
+        return {read_status::found, std::move(r), {}};
     }
 
     bool set_active(const family_route& route) override {
@@ -200,10 +216,11 @@ private:
     }
 
     // Runs one command; nullopt (logged) on any error.
-    std::optional<redis_value> command(std::initializer_list<std::string> args) {
+    std::optional<redis_value> command(std::initializer_list<std::string> args, std::string* error = nullptr) {
         std::vector<std::string> argv(args);
         auto reply = redis_.command(argv);
         if (reply) return std::move(*reply);
+        if (error != nullptr) *error = reply.error().message;
         if (!reply.error().unreachable) {
             log::warning("- egress_redis_failed key=" + key_ + " error=" + log::quote(reply.error().message));
         }

@@ -59,7 +59,12 @@ std::optional<redis_endpoint> redis_endpoint::parse(std::string_view spec) {
 
 std::string redis_endpoint::text() const { return port == 0 ? host : host + ":" + std::to_string(port); }
 
-redis_connection::redis_connection(options opts) : opts_(std::move(opts)) {}
+redis_connection::redis_connection(options opts)
+    : opts_(std::move(opts)), breaker_({.failure_threshold = 1, .open_for = opts_.retry_after}, [] {
+          return std::chrono::steady_clock::now();
+      }) {
+    if (opts_.probe_timeout.count() <= 0) opts_.probe_timeout = opts_.timeout;
+}
 
 redis_connection::~redis_connection() { drop(); }
 
@@ -68,28 +73,77 @@ void redis_connection::drop() {
     ctx_ = nullptr;
 }
 
-bool redis_connection::connect() {
+bool redis_connection::connect(std::chrono::milliseconds timeout, std::string& error) {
     if (ctx_ != nullptr) return true;
-    auto now = std::chrono::steady_clock::now();
-    if (now < retry_at_) return false;
-    retry_at_ = now + opts_.retry_after;
-    const timeval tv = to_timeval(opts_.timeout);
+    const timeval tv = to_timeval(timeout);
     const auto& ep = opts_.endpoint;
     ctx_ = ep.port == 0 ? redisConnectUnixWithTimeout(ep.host.c_str(), tv)
                         : redisConnectWithTimeout(ep.host.c_str(), ep.port, tv);
     if (ctx_ == nullptr || ctx_->err != 0) {
-        log::warning("- " + opts_.log_name + "_unreachable host=" + log::quote(ep.host) + " port=" +
-                     std::to_string(ep.port) + " error=" + log::quote(ctx_ != nullptr ? ctx_->errstr : "alloc") +
-                     (opts_.unreachable_note.empty() ? "" : " " + opts_.unreachable_note));
+        error = ctx_ != nullptr ? ctx_->errstr : "alloc";
         drop();
         return false;
     }
-    redisSetTimeout(ctx_, tv);
+    redisSetTimeout(ctx_, to_timeval(opts_.timeout));
     return true;
 }
 
+// The half-open probe: a fresh connection and a PING, each within probe_timeout.
+bool redis_connection::probe(std::string& error) {
+    drop();
+    if (!connect(opts_.probe_timeout, error)) return false;
+    redisSetTimeout(ctx_, to_timeval(opts_.probe_timeout));
+    auto* reply = static_cast<redisReply*>(redisCommand(ctx_, "PING"));
+    const bool ok = reply != nullptr && reply->type == REDIS_REPLY_STATUS;
+    if (!ok) error = reply != nullptr ? std::string(reply->str, reply->len) : std::string(ctx_->errstr);
+    if (reply != nullptr) freeReplyObject(reply);
+    if (!ok) {
+        drop();
+        return false;
+    }
+    redisSetTimeout(ctx_, to_timeval(opts_.timeout));
+    return true;
+}
+
+void redis_connection::failed(const std::string& error) {
+    drop();
+    note(breaker_.on_failure(), error);
+}
+
+// One line per breaker change, with the counts; nothing per command.
+void redis_connection::note(const std::optional<circuit_breaker::transition>& t, const std::string& error) {
+    if (!t) return;
+    const auto& ep = opts_.endpoint;
+    if (t->to == circuit_breaker::state::open) {
+        log::warning("- " + opts_.log_name + "_unreachable host=" + log::quote(ep.host) +
+                     " port=" + std::to_string(ep.port) + " error=" + log::quote(error) +
+                     " breaker=open retry_ms=" + std::to_string(opts_.retry_after.count()) +
+                     " opened_total=" + std::to_string(breaker_.opened_total()) +
+                     (opts_.unreachable_note.empty() ? "" : " " + opts_.unreachable_note));
+    } else {
+        log::notice("- " + opts_.log_name + "_reachable host=" + log::quote(ep.host) +
+                    " port=" + std::to_string(ep.port) + " breaker=closed refused=" + std::to_string(t->refused));
+    }
+}
+
 expected<redis_value, redis_error> redis_connection::command(std::span<const std::string> args) {
-    if (!connect()) return unexpected(redis_error{.unreachable = true, .message = "not connected"});
+    std::string error;
+    switch (breaker_.before()) {
+        case circuit_breaker::permit::refuse:
+            return unexpected(redis_error{.unreachable = true, .message = "circuit open"});
+        case circuit_breaker::permit::probe:
+            if (!probe(error)) {
+                failed(error);
+                return unexpected(redis_error{.unreachable = true, .message = error});
+            }
+            break;
+        case circuit_breaker::permit::call:
+            if (!connect(opts_.timeout, error)) {
+                failed(error);
+                return unexpected(redis_error{.unreachable = true, .message = error});
+            }
+            break;
+    }
     std::vector<const char*> argv;
     std::vector<std::size_t> lens;
     for (const auto& a : args) {
@@ -98,10 +152,15 @@ expected<redis_value, redis_error> redis_connection::command(std::span<const std
     }
     auto* reply =
         static_cast<redisReply*>(redisCommandArgv(ctx_, static_cast<int>(argv.size()), argv.data(), lens.data()));
-    if (reply == nullptr || reply->type == REDIS_REPLY_ERROR) {
-        redis_error e{.unreachable = false,
-                      .message = reply != nullptr ? std::string(reply->str, reply->len) : std::string(ctx_->errstr)};
-        if (reply != nullptr) freeReplyObject(reply);
+    if (reply == nullptr) {  // I/O error or timeout: the store is unavailable
+        redis_error e{.unreachable = false, .message = ctx_->errstr};
+        failed(e.message);
+        return unexpected(std::move(e));
+    }
+    note(breaker_.on_success(), {});  // an error reply still proves Redis answers
+    if (reply->type == REDIS_REPLY_ERROR) {
+        redis_error e{.unreachable = false, .message = std::string(reply->str, reply->len)};
+        freeReplyObject(reply);
         drop();
         return unexpected(std::move(e));
     }

@@ -40,6 +40,7 @@ public:
     virtual counter_result apply(std::span<const counter_op> ops, std::int64_t now_ms) = 0;
     virtual std::size_t keys() const = 0;                 // tracked keys (in-process), 0 if unknown
     virtual std::uint64_t failures() const { return 0; }  // back-end failures so far
+    virtual bool healthy() const { return true; }         // false while the back end is failing (breaker open)
 };
 
 // One window counter: fixed window index, previous and current counts.

@@ -1,6 +1,7 @@
 // dns_resolver.hpp: the project's one DNS layer, over libunbound.
 // Asynchronous, caching, with configurable forwarders ("127.0.0.1@5353") and a
-// per-query deadline enforced here (libunbound has none). Every DNS lookup of
+// per-query deadline enforced here (libunbound has none; a timed-out query
+// keeps its slot until libunbound ends it, so memory stays bounded). Every DNS lookup of
 // relaygate goes through it: DKIM and SPF verification (registry), MX lookups
 // (policy), DNSBL checks (watch). Thread-safe: any thread may start queries;
 // callbacks run on the resolver's own event thread and must not block.
@@ -61,7 +62,8 @@ struct answer {
 struct resolver_options {
     std::vector<std::string> forwarders;      // "IP" or "IP@PORT"; empty = /etc/resolv.conf
     std::chrono::milliseconds timeout{5000};  // per query, after which it ends with status::timeout
-    std::size_t max_in_flight = 4096;         // more are queued, never dropped
+    std::size_t max_in_flight = 4096;         // in libunbound at once, timed-out ones included until they end;
+                                              // more are queued (answered timeout if not sent within timeout)
     bool remove_builtin_test_zone = true;     // libunbound serves "test." (RFC 6761) and the documentation
                                               // and 192.168 reverse zones (RFC 6303) itself unless removed
 };

@@ -24,12 +24,28 @@ struct family_route {
     std::int64_t since = 0;        // unix seconds
 };
 
+// What one read of a family found: a route, nothing ever set (a readable, empty
+// store), or nothing usable (unreachable, hung, corrupt): the caller must not
+// take "unavailable" for "designated" (issue 15: that re-used a listed IP).
+enum class read_status { found, unset, unavailable };
+struct route_read {
+    read_status status = read_status::unset;
+    std::optional<family_route> route;  // when found
+    std::string error;                  // when unavailable: why, for the log
+};
+
 class egress_store {
 public:
     virtual ~egress_store() = default;
-    // The active transport of a family; nullopt when never set (use the
-    // designated one) or when the back end cannot be read (caller logs, counts,
-    // and uses the designated one: the documented fail-open choice).
+    // The family's route with the reason when there is none (relaygate-policy's
+    // last-known-good steering needs the difference). The default is for stores
+    // that cannot fail.
+    virtual route_read read(std::string_view family) {
+        auto r = active(family);
+        return r ? route_read{read_status::found, std::move(r), {}} : route_read{};
+    }
+    // The active transport of a family; nullopt when never set or when the back
+    // end cannot be read — read() tells the two apart (relaygate-policy must).
     virtual std::optional<family_route> active(std::string_view family) = 0;
     // Sets the active transport; false when the back end could not be written.
     virtual bool set_active(const family_route& route) = 0;

@@ -1,11 +1,14 @@
 // redis_connection.hpp: the one Redis client of relaygate (hiredis underneath),
 // used by the egress state (relaygate_egress) and relaygate-policy's shared
-// counters. One synchronous connection with connect and command timeouts; on
-// any I/O error it is dropped and re-opened by a later command, at most once
-// per retry interval, so a dead Redis costs callers a fast error, not a
-// timeout per call. command() is the only place that does I/O (issue 15 may
-// make it asynchronous behind the same reply type). Not thread-safe: callers
-// that share one serialise their calls.
+// counters. One synchronous connection with connect and command timeouts
+// behind a circuit_breaker: an I/O failure (refused, reset, timed out: a
+// SIGSTOPped Redis) opens it, and for retry_after every command fails at once
+// without I/O; then one probe (connect + PING, each bounded by probe_timeout)
+// decides. So a dead or hung Redis costs a caller's thread one command
+// timeout when it fails, then at most probe_timeout per retry interval.
+// Logged once per breaker change (`<name>_unreachable`, `<name>_reachable`
+// with the count of refused commands), never once per command. Not
+// thread-safe: callers that share one serialise their calls.
 #pragma once
 
 #include <chrono>
@@ -17,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "relaygate/egress/circuit_breaker.hpp"
 #include "relaygate/registry/expected.hpp"
 
 struct redisContext;
@@ -50,7 +54,8 @@ public:
     struct options {
         redis_endpoint endpoint;
         std::chrono::milliseconds timeout{500};       // connect and each command
-        std::chrono::milliseconds retry_after{1000};  // after a failure, no reconnect before this
+        std::chrono::milliseconds retry_after{1000};  // after a failure, no I/O at all before this
+        std::chrono::milliseconds probe_timeout{0};   // connect + PING of the probe; 0 = timeout
         std::string log_name = "redis";               // log event prefix: "<name>_unreachable"
         std::string unreachable_note;                 // appended to that line, e.g. "fail_open=dunno"
     };
@@ -64,13 +69,17 @@ public:
     expected<redis_value, redis_error> command(std::span<const std::string> args);
     // Drops the connection (a caller that found the reply unusable).
     void drop();
+    const circuit_breaker& breaker() const { return breaker_; }
 
 private:
-    bool connect();
+    bool connect(std::chrono::milliseconds timeout, std::string& error);
+    bool probe(std::string& error);
+    void failed(const std::string& error);
+    void note(const std::optional<circuit_breaker::transition>& t, const std::string& error);
 
     options opts_;
     redisContext* ctx_ = nullptr;
-    std::chrono::steady_clock::time_point retry_at_{};
+    circuit_breaker breaker_;
 };
 
 }  // namespace relaygate::egress
