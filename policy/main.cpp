@@ -38,7 +38,7 @@ int fail(const std::string& why) {
 // figures go on the start line). Block the signals before any thread starts,
 // so only the server's signalfd sees them.
 relaygate::fd_limit::figures prepare_process() {
-    const auto fds = relaygate::fd_limit::raise_to_hard();
+    auto fds = relaygate::fd_limit::raise_to_hard();
     sigset_t set;
     sigemptyset(&set);
     for (int s : {SIGHUP, SIGTERM, SIGINT}) sigaddset(&set, s);
