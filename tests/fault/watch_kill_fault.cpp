@@ -101,6 +101,8 @@ TEST_F(watch_fault, kill9_between_flip_and_requeue_is_finished_after_restart) {
                                               "--hold-down=3600",
                                               "--long-deferred=1",
                                               "--alert-hook=cat >> " + (dir / "alerts.jsonl").string(),
+                                              "--metrics-listen",
+                                              "",
                                               "--log-sink=stderr"};
     child_process watch(
         {.argv = watch_argv, .env = {"RELAYGATE_WATCH_TEST_CRASH=after_flip"}, .stderr_path = dir / "watch.err"});
