@@ -75,14 +75,7 @@ expected<std::unique_ptr<failure_ledger>, std::string> failure_ledger::open(cons
         if (!l->exec("PRAGMA journal_mode=WAL") || !l->exec("PRAGMA synchronous=NORMAL") || !l->exec(schema)) {
             return unexpected{"cannot initialise ledger " + path + ": " + sqlite3_errmsg(db)};
         }
-        statement st(db, "SELECT queue_id, message_id, recipient FROM failures WHERE delivered_at IS NULL");
-        while (st && st.step() == SQLITE_ROW) {
-            failure_record f;
-            f.queue_id = st.column_text(0);
-            f.message_id = st.column_text(1);
-            f.recipient = st.column_text(2);
-            l->remember(f);
-        }
+        l->load_open_keys();
     }
     return l;
 }
@@ -92,6 +85,25 @@ failure_ledger::~failure_ledger() { sqlite3_close(db_); }
 bool failure_ledger::exec(const char* sql) { return sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) == SQLITE_OK; }
 bool failure_ledger::begin() { return exec("BEGIN"); }
 bool failure_ledger::commit() { return exec("COMMIT"); }
+
+bool failure_ledger::rollback() {
+    // A failed COMMIT may already have rolled back; ROLLBACK then fails harmlessly.
+    if (sqlite3_get_autocommit(db_) == 0) exec("ROLLBACK");
+    load_open_keys();  // record()/close() of the lost batch changed them
+    return true;
+}
+
+void failure_ledger::load_open_keys() {
+    open_keys_.clear();
+    statement st(db_, "SELECT queue_id, message_id, recipient FROM failures WHERE delivered_at IS NULL");
+    while (st && st.step() == SQLITE_ROW) {
+        failure_record f;
+        f.queue_id = st.column_text(0);
+        f.message_id = st.column_text(1);
+        f.recipient = st.column_text(2);
+        remember(f);
+    }
+}
 
 void failure_ledger::remember(const failure_record& f) {
     open_keys_.insert(key('q', f.queue_id, f.recipient));

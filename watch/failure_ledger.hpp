@@ -41,6 +41,9 @@ public:
     // Batches: begin(), any number of record/close, commit(). Outside a batch each call commits alone.
     bool begin();
     bool commit();
+    // After a failed commit: undoes the batch and re-reads the open rows, so the
+    // same record/close calls can be made again in the next batch.
+    bool rollback();
     // Inserts once per (queue id, recipient, status).
     bool record(const failure_record& f);
     // A delivery of this recipient closes its open rows (by queue id or Message-ID).
@@ -51,6 +54,7 @@ public:
 private:
     explicit failure_ledger(sqlite3* db) : db_(db) {}
     bool exec(const char* sql);
+    void load_open_keys();
     sqlite3* db_;
     void remember(const failure_record& f);
     // Keys of open rows, "q <queue id> <rcpt>" and "m <message id> <rcpt>", so

@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "relaygate/log/log.hpp"
+#include "watch/durable_file.hpp"
 
 namespace relaygate::watch {
 namespace {
@@ -36,14 +37,11 @@ log_follower::~log_follower() {
 
 bool log_follower::save_position() const {
     if (position_file_.empty()) return true;
-    const std::string tmp = position_file_ + ".tmp";
-    FILE* f = std::fopen(tmp.c_str(), "w");
-    if (!f) return false;
-    const bool ok =
-        std::fprintf(f, "%llu %llu %llu\n", static_cast<unsigned long long>(pos_.device),
-                     static_cast<unsigned long long>(pos_.inode), static_cast<unsigned long long>(pos_.offset)) > 0;
-    if (std::fclose(f) != 0 || !ok) return false;
-    return std::rename(tmp.c_str(), position_file_.c_str()) == 0;
+    // Durable (fsync of the file and its folder): a position that survives a
+    // crash must not point past lines whose ledger rows were not committed.
+    const std::string text =
+        std::to_string(pos_.device) + " " + std::to_string(pos_.inode) + " " + std::to_string(pos_.offset) + "\n";
+    return write_durable(position_file_, text).has_value();
 }
 
 // Opens path_; resumes at the saved offset when it is the same file and not

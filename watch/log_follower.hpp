@@ -34,7 +34,7 @@ public:
     // line. Returns the number of lines handed over. Never throws on I/O
     // errors: a missing file is retried at the next poll.
     std::size_t poll(const line_handler& on_line, std::size_t max_bytes = 8 << 20);
-    // Writes the position atomically (temp + rename); false on failure.
+    // Writes the position atomically and durably (temp + fsync + rename + folder fsync); false on failure.
     bool save_position() const;
 
     log_position position() const { return pos_; }

@@ -1,13 +1,16 @@
 // watch_daemon.cpp: see watch_daemon.hpp. Log lines of this file are the
-// decisions: alert, alert_end, dnsbl, flip, flip_failed, requeue, hook, failure.
+// decisions: alert, alert_end, dnsbl, hook, failure, state_write_failed; the
+// failover half (flip, journal, requeue) is watch_daemon_failover.cpp.
 #include "watch/watch_daemon.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <tuple>
 
 #include "relaygate/log/log.hpp"
 #include "watch/process_runner.hpp"
@@ -23,6 +26,7 @@ std::string kv(std::string_view key, std::string_view value) {
 
 constexpr std::size_t max_queued_hooks = 100;
 constexpr std::size_t max_decision_series = 256;  // per decision metric
+constexpr std::size_t max_pending_ledger_ops = 100'000;
 
 }  // namespace
 
@@ -52,8 +56,10 @@ watch_daemon::watch_daemon(watch_options options, egress::egress_store& store, a
       tracker_({.long_deferred_seconds = static_cast<double>(options_.long_deferred)}, std::move(transports)),
       windows_({.window_seconds = options_.alert_window,
                 .min_reputation = options_.alert_min,
-                .min_ratio = options_.alert_ratio}) {
+                .min_ratio = options_.alert_ratio}),
+      outbox_(options_.state_dir + "/hook-outbox") {
     declare_watch_metrics(metrics_);
+    if (const char* crash = std::getenv("RELAYGATE_WATCH_TEST_CRASH")) crash_at_ = crash;
     const std::int64_t now = clock_();
     for (const auto& f : options_.egress.families) {
         failover_machine m(f, options_.hold_down);
@@ -102,16 +108,48 @@ void watch_daemon::handle_line(std::string_view line, std::int64_t now) {
             on_alert(a);
         }
     }
-    for (const auto& f : o.failures) {
-        if (ledger_->record(f)) {
-            metrics_.add("relaygate_watch_ledger_rows_total", {{"family", f.family}, {"status", f.status}});
-            log::info(f.queue_id + " failure" + kv("status", f.status) + kv("to", f.recipient) +
-                      kv("family", f.family) + kv("transport", f.transport) + kv("class", f.cls) + kv("dsn", f.dsn));
-        } else {
-            log::error(f.queue_id + " ledger_write_failed" + kv("to", f.recipient));
-        }
+    // Written by commit_ledger() at the end of the batch; kept until a commit succeeds.
+    for (auto& f : o.failures) pending_ledger_.push_back({false, std::move(f)});
+    if (o.delivered) pending_ledger_.push_back({true, std::move(*o.delivered)});
+}
+
+bool watch_daemon::commit_ledger() {
+    if (pending_ledger_.empty()) return true;
+    bool ok = ledger_->begin();
+    for (const auto& op : pending_ledger_) {
+        if (!ok) break;
+        ok = op.close ? ledger_->close(op.record) : ledger_->record(op.record);
     }
-    if (o.delivered) ledger_->close(*o.delivered);
+    ok = ok && ledger_->commit();
+    if (!ok) {
+        ledger_->rollback();  // the same rows go into the next batch; the position waits
+        note_state_write("ledger", false, "pending_rows=" + std::to_string(pending_ledger_.size()));
+        return false;
+    }
+    note_state_write("ledger", true, "");
+    for (const auto& op : pending_ledger_) {
+        if (op.close) continue;
+        const auto& f = op.record;
+        metrics_.add("relaygate_watch_ledger_rows_total", {{"family", f.family}, {"status", f.status}});
+        log::info(f.queue_id + " failure" + kv("status", f.status) + kv("to", f.recipient) + kv("family", f.family) +
+                  kv("transport", f.transport) + kv("class", f.cls) + kv("dsn", f.dsn));
+    }
+    pending_ledger_.clear();
+    return true;
+}
+
+void watch_daemon::note_state_write(const std::string& what, bool ok, const std::string& detail) {
+    const bool was_failing = state_failing_.count(what) > 0;
+    if (ok) {
+        if (was_failing) log::notice("- state_write_recovered file=" + what);
+        state_failing_.erase(what);
+        return;
+    }
+    metrics_.add("relaygate_watch_state_write_failures_total", {{"file", what}});
+    if (!was_failing) {
+        log::error("- state_write_failed file=" + what + kv("state_dir", options_.state_dir) + kv("detail", detail));
+    }
+    state_failing_.insert(what);
 }
 
 metrics::labels watch_daemon::capped(const std::string& name, metrics::labels l) {
@@ -165,12 +203,24 @@ void watch_daemon::run_hook(std::string payload) {
     {
         std::lock_guard lock(hook_mu_);  // also called from the re-verification thread
         if (options_.alert_hook.empty()) return;
-        if (hook_queue_.size() >= max_queued_hooks) {
-            log::warning("- hook skipped=queue_full queued=" + std::to_string(hook_queue_.size()));
+    }
+    // Persisted first (at-least-once across a crash); a failure to persist still calls the hook.
+    auto name = outbox_.add(payload);
+    if (!name) log::error("- hook_outbox_failed" + kv("error", name.error()));
+    queue_hook(name ? *name : std::string(), std::move(payload), false);
+}
+
+void watch_daemon::queue_hook(std::string name, std::string payload, bool startup) {
+    {
+        std::lock_guard lock(hook_mu_);
+        if (!startup && hook_queue_.size() >= max_queued_hooks) {
+            // Persisted payloads stay in the outbox and are sent at the next start.
+            log::warning("- hook skipped=queue_full queued=" + std::to_string(hook_queue_.size()) +
+                         (name.empty() ? "" : " kept=outbox"));
             metrics_.add("relaygate_watch_hook_runs_total", {{"result", "skipped"}});
             return;
         }
-        hook_queue_.push_back(std::move(payload));
+        hook_queue_.emplace_back(std::move(name), std::move(payload));
         if (!hook_thread_.joinable()) hook_thread_ = std::thread([this] { hook_worker(); });
     }
     hook_cv_.notify_one();
@@ -178,13 +228,13 @@ void watch_daemon::run_hook(std::string payload) {
 
 void watch_daemon::hook_worker() {
     for (;;) {
-        std::string payload, cmd;
+        std::string name, payload, cmd;
         std::chrono::milliseconds timeout{0};
         {
             std::unique_lock lock(hook_mu_);
             hook_cv_.wait(lock, [&] { return hook_stop_ || !hook_queue_.empty(); });
             if (hook_queue_.empty()) return;
-            payload = std::move(hook_queue_.front());
+            std::tie(name, payload) = std::move(hook_queue_.front());
             hook_queue_.pop_front();
             cmd = options_.alert_hook;  // a reload may change it: read under the lock
             timeout = std::chrono::milliseconds(options_.alert_hook_timeout_ms);
@@ -195,6 +245,10 @@ void watch_daemon::hook_worker() {
                                    : r.exit_code == 0 ? "ok"
                                                       : "failed";
         metrics_.add("relaygate_watch_hook_runs_total", {{"result", result}});
+        // Only a hook that exited 0 empties its outbox file; a failed one is sent again at the next start.
+        if (result == "ok" && !name.empty()) {
+            if (auto gone = outbox_.remove(name); !gone) log::error("- hook_outbox_failed" + kv("error", gone.error()));
+        }
         log::write(result == "ok" ? log::level::info : log::level::warning,
                    "- hook result=" + result + " exit=" + std::to_string(r.exit_code));
     }
@@ -231,76 +285,6 @@ void watch_daemon::collect_sweep() {
     metrics_.add("relaygate_watch_dnsbl_sweeps_total", {});
 }
 
-void watch_daemon::evaluate_failover(std::int64_t now) {
-    for (auto& m : machines_) {
-        const auto& spec = m.spec();
-        failover_inputs in;
-        const bool swept = query_ && options_.dnsbl_interval > 0 &&
-                           std::find(options_.dnsbl_ips.begin(), options_.dnsbl_ips.end(), spec.designated_ip) !=
-                               options_.dnsbl_ips.end();
-        if (swept) {
-            const auto it = dnsbl_status_.find(spec.designated_ip);
-            in.dnsbl = it == dnsbl_status_.end() ? dnsbl_verdict::unknown : it->second.verdict;
-            if (it != dnsbl_status_.end()) in.dnsbl_detail = it->second.detail;
-        } else {
-            in.dnsbl = dnsbl_verdict::clean;  // not checked on DNSBLs: only the replies decide
-        }
-        in.reputation_alert = windows_.over(spec.family, spec.designated, now);
-        in.reputation_detail = "transport=" + spec.designated;
-        const auto f = m.step(in, now);
-        if (!f) continue;
-        const egress::family_route route{f->family, f->to, f->reason, now};
-        if (!store_.set_active(route)) {
-            log::error("- flip_failed family=" + f->family + kv("from", f->from) + kv("to", f->to) +
-                       kv("reason", f->reason));
-            continue;
-        }
-        m.applied(*f, now);
-        metrics_.add("relaygate_watch_flips_total", {{"family", f->family}, {"to", f->to}});
-        log::warning("- flip family=" + f->family + kv("from", f->from) + kv("to", f->to) + kv("reason", f->reason));
-        publish_active();
-        run_hook(json{{"type", "flip"},
-                      {"time", now},
-                      {"family", f->family},
-                      {"from", f->from},
-                      {"to", f->to},
-                      {"reason", f->reason}}
-                     .dump());
-        if (f->to == spec.spare && options_.requeue) requeue(f->family);
-    }
-}
-
-void watch_daemon::requeue(const std::string& family) {
-    const auto ids = tracker_.deferred_queue_ids(family);
-    if (ids.empty()) {
-        log::info("- requeue family=" + family + " queue_ids=0");
-        return;
-    }
-    std::string input;
-    for (const auto& id : ids) input += id + "\n";
-    // Only the deferred queue: a message qmgr has moved to the active queue in
-    // the meantime is in delivery (requeueing it would deliver it twice); it
-    // comes back deferred or leaves through the spare at its next attempt.
-    const auto r = run_process({options_.postsuper, "-c", options_.postfix_config_dir, "-r", "-", "deferred"}, input,
-                               std::chrono::seconds(60), true);
-    std::string out = r.output.substr(0, 200);
-    for (auto& c : out) {
-        if (c == '\n') c = ' ';
-    }
-    log::write(r.exit_code == 0 ? log::level::notice : log::level::error,
-               "- requeue family=" + family + " queue_ids=" + std::to_string(ids.size()) +
-                   " exit=" + std::to_string(r.exit_code) + kv("output", out));
-    if (r.exit_code == 0) {
-        // postsuper -r leaves them in maildrop, which pickup scans only every 60 s:
-        // wake it up as sendmail does after a submission.
-        const auto kick = run_process({options_.postkick, "-c", options_.postfix_config_dir, "public", "pickup", "W"},
-                                      "", std::chrono::seconds(10), true);
-        if (kick.exit_code != 0) log::warning("- postkick_failed exit=" + std::to_string(kick.exit_code));
-        tracker_.requeued(ids);
-        metrics_.add("relaygate_watch_requeued_total", {{"family", family}}, static_cast<double>(ids.size()));
-    }
-}
-
 void watch_daemon::publish_active() {
     for (const auto& m : machines_) {
         const auto& s = m.spec();
@@ -313,12 +297,26 @@ void watch_daemon::publish_active() {
 
 std::size_t watch_daemon::tick() {
     const std::int64_t now = clock_();
+    if (!replayed_) replay_intents(now);
     const auto overlong_before = follower_.overlong_lines();
-    ledger_->begin();
     const std::size_t lines = follower_.poll([&](std::string_view l) { handle_line(l, now); });
-    if (!ledger_->commit()) log::error("- ledger_commit_failed");
-    if (lines > 0 && !follower_.save_position())
-        log::error("- position_save_failed" + kv("state_dir", options_.state_dir));
+    if (pending_ledger_.size() > max_pending_ledger_ops) {
+        // The ledger has failed for long: keep memory bounded. The position still
+        // waits, so a restart reads these lines (and writes their rows) again.
+        metrics_.add("relaygate_watch_state_write_failures_total", {{"file", "ledger_dropped"}},
+                     static_cast<double>(pending_ledger_.size()));
+        log::error("- ledger_rows_dropped rows=" + std::to_string(pending_ledger_.size()) + " kept=position");
+        pending_ledger_.clear();
+        ledger_blocked_ = true;
+    }
+    // The position moves only past lines whose ledger rows are committed.
+    const bool committed = commit_ledger() && !ledger_blocked_;
+    if (lines > 0) position_dirty_ = true;
+    if (position_dirty_ && committed) {
+        const bool saved = follower_.save_position();
+        note_state_write("maillog.position", saved, "write or fsync failed");
+        position_dirty_ = !saved;
+    }
     if (const auto n = follower_.overlong_lines() - overlong_before; n > 0) {
         metrics_.add("relaygate_watch_parse_errors_total", {{"reason", "line_too_long"}}, static_cast<double>(n));
     }

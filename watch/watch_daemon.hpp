@@ -4,6 +4,9 @@
 // egress_store + postsuper -r; alerts -> syslog + exec hook. Single-threaded
 // except the sweep (std::async), the hook worker and the metrics
 // server. main() builds the store and the DNS query function and calls run().
+// Crash consistency (docs/watch.md): a flip is journaled (flip_intent) before
+// the store is written and replayed after a restart; hook payloads go through
+// a durable outbox; the log position advances only after the ledger commits.
 #pragma once
 
 #include <atomic>
@@ -24,9 +27,11 @@
 #include "relaygate/watch/delivery_tracker.hpp"
 #include "relaygate/watch/dnsbl.hpp"
 #include "relaygate/watch/failover_machine.hpp"
+#include "relaygate/watch/flip_intent.hpp"
 #include "relaygate/watch/metrics.hpp"
 #include "relaygate/watch/watch_options.hpp"
 #include "watch/failure_ledger.hpp"
+#include "watch/hook_outbox.hpp"
 #include "watch/log_follower.hpp"
 
 namespace relaygate::watch {
@@ -65,8 +70,24 @@ private:
     void evaluate_failover(std::int64_t now);
     void start_sweep_if_due(std::int64_t now);
     void collect_sweep();
-    void requeue(const std::string& family);
+    void requeue(const std::string& family, const std::vector<std::string>& ids);
     void publish_active();
+    // Flip journal (STATE_DIR/flip.intent): saved before the store is written,
+    // finished (hook into the outbox, requeue) and removed after.
+    bool save_intents();
+    void finish_intent(const flip_intent& in);
+    void replay_intents(std::int64_t now);
+    // Writes the route; a corrupt egress file is rewritten from the machines' state.
+    bool set_route(const egress::family_route& route);
+    bool rewrite_egress_file(const egress::family_route& route);
+    void note_flip_failure(const std::string& family, const std::string& what);
+    // A failure of one of the watch's own files or of the ledger: logged at error
+    // when it starts and at notice when it ends (not every tick), always counted.
+    void note_state_write(const std::string& what, bool ok, const std::string& detail);
+    bool commit_ledger();
+    void queue_hook(std::string name, std::string payload, bool startup);
+    // Test-only crash points (RELAYGATE_WATCH_TEST_CRASH=after_flip): SIGKILL to self.
+    void crash_point(std::string_view where) const;
 
     watch_options options_;
     egress::egress_store& store_;
@@ -88,7 +109,20 @@ private:
     void hook_worker();
     std::mutex hook_mu_;
     std::condition_variable hook_cv_;
-    std::deque<std::string> hook_queue_;
+    std::deque<std::pair<std::string, std::string>> hook_queue_;  // {outbox file ("" = not persisted), payload}
+    hook_outbox outbox_;
+    std::vector<flip_intent> intents_;  // journaled, not yet finished
+    bool replayed_ = false;             // the journal and the outbox of an earlier run were picked up
+    struct ledger_op {
+        bool close = false;  // a delivery closing rows; else a failure row
+        failure_record record;
+    };
+    std::vector<ledger_op> pending_ledger_;  // not yet committed: the position waits for them
+    bool position_dirty_ = false;
+    bool ledger_blocked_ = false;  // rows were dropped: the position stays until a restart re-reads them
+    std::map<std::string, std::string> flip_failing_;  // family -> what failed (logged once)
+    std::set<std::string> state_failing_;              // which of the watch's own writes are failing
+    std::string crash_at_;                             // RELAYGATE_WATCH_TEST_CRASH (tests only)
     bool hook_stop_ = false;
     std::thread hook_thread_;
 };

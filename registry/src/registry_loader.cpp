@@ -80,6 +80,8 @@ struct registry_reloader::impl {
     bool seen_change = false;               // a change was seen at the previous poll...
     file_signature seen_admin, seen_state;  // ...with these signatures
     std::atomic<std::uint64_t> generation{0};
+    std::atomic<std::uint64_t> failures{0};  // failed reloads (each logged at error)
+    bool state_present = false;              // the state file existed at the last successful load
     std::atomic<bool> requested{false};
     std::atomic<bool> stopping{false};
     int wake[2] = {-1, -1};
@@ -89,6 +91,7 @@ struct registry_reloader::impl {
         : opts(std::move(o)), handle(h), poll(p), prepare(std::move(pre)) {
         admin_sig = signature_of(opts.admin_file);
         state_sig = signature_of(opts.state_file);
+        state_present = state_sig.exists;
         if (::pipe2(wake, O_CLOEXEC | O_NONBLOCK) != 0) throw std::runtime_error("registry_reloader: pipe2 failed");
     }
     ~impl() {
@@ -104,7 +107,16 @@ struct registry_reloader::impl {
         state_sig = signature_of(opts.state_file);
         expected<std::shared_ptr<const domain_registry>, std::string> snapshot = unexpected(std::string());
         try {
-            snapshot = load_snapshot(opts);
+            // A state file that vanished after it was loaded is a fault (deleted by
+            // hand, a failed restore), not "every domain is new": reading it as
+            // empty would turn every domain to pending (451 for all customers).
+            if (state_present && !state_sig.exists) {
+                snapshot = unexpected(opts.state_file +
+                                      ": missing (it was there at the last load); keeping the "
+                                      "verification states of the last good snapshot (restart to start afresh)");
+            } else {
+                snapshot = load_snapshot(opts);
+            }
             if (snapshot && prepare) {
                 if (auto ok = prepare(*snapshot); !ok) snapshot = unexpected(ok.error());
             }
@@ -112,10 +124,13 @@ struct registry_reloader::impl {
             snapshot = unexpected(std::string("exception: ") + e.what());
         }
         if (!snapshot) {
+            const auto failed = ++failures;
             log::error("- registry_reload_failed trigger=" + std::string(trigger) +
-                       " kept=old_snapshot error=" + log::quote(snapshot.error()));
+                       " kept=old_snapshot failed_reloads=" + std::to_string(failed) +
+                       " error=" + log::quote(snapshot.error()));
             return false;
         }
+        state_present = state_sig.exists;
         const auto domains = (*snapshot)->size();
         handle.publish(std::move(*snapshot));
         const auto gen = ++generation;
@@ -184,5 +199,7 @@ void registry_reloader::request_reload() {
 bool registry_reloader::reload_now() { return impl_->reload("request"); }
 
 std::uint64_t registry_reloader::generation() const { return impl_->generation.load(); }
+
+std::uint64_t registry_reloader::failed_reloads() const { return impl_->failures.load(); }
 
 }  // namespace relaygate::registry

@@ -225,6 +225,43 @@ TEST(milter_signals, a_broken_signing_key_fails_the_reload_and_mail_stays_signed
     EXPECT_NE(restart.output.find("broken.pem: not a PEM private key"), std::string::npos) << restart.output;
 }
 
+// Issue 15, problem 5: a key file missing at a reload fails that reload
+// (counted in the log line) and is not remembered: mail stays signed with the
+// last good snapshot's key, and once the file is back the next reload publishes.
+TEST(milter_signals, a_missing_key_at_reload_keeps_the_old_keys_and_is_not_cached) {
+    milter_process m({}, "milter-nokey");
+    const auto moved = m.dir() / "moved.pem";
+    std::filesystem::copy_file(std::string(RELAYGATE_SOURCE_DIR) + "/tests/testdata/milter/keys/rsa-s1.pem", moved);
+    auto text = admin_file_text();
+    const auto at = text.find(std::string(RELAYGATE_SOURCE_DIR) + "/tests/testdata/milter/keys/rsa-s1.pem");
+    ASSERT_NE(at, std::string::npos) << text;
+    auto replace_admin = [&](const std::string& extra) {
+        auto t = text;
+        t.replace(at, (std::string(RELAYGATE_SOURCE_DIR) + "/tests/testdata/milter/keys/rsa-s1.pem").size(),
+                  moved.string());
+        harness::write_file(m.dir() / "domains.conf.new", t + extra);
+        std::filesystem::rename(m.dir() / "domains.conf.new", m.dir() / "domains.conf");
+        ASSERT_EQ(::kill(m.process().pid(), SIGHUP), 0);
+    };
+    auto log_has = [&](const std::string& s) {
+        return harness::wait_until([&] { return m.log().find(s) != std::string::npos; }, 10s);
+    };
+    replace_admin("");
+    ASSERT_TRUE(log_has("generation=1")) << m.log();
+    std::filesystem::remove(moved);
+    replace_admin("# the key file is gone\n");
+    ASSERT_TRUE(log_has("registry_reload_failed")) << m.log();
+    EXPECT_NE(m.log().find("failed_reloads=1"), std::string::npos) << m.log();
+    EXPECT_NE(m.log().find("moved.pem: cannot open"), std::string::npos) << m.log();
+    auto r = m.miltertest("message.lua", {"QID=KEYGONE", "FROM=x@verified.example", "EXPECT=accept", "SIGNED=yes"});
+    EXPECT_EQ(r.exit_code, 0) << r.output << m.log();
+    std::filesystem::copy_file(std::string(RELAYGATE_SOURCE_DIR) + "/tests/testdata/milter/keys/rsa-s1.pem", moved);
+    ASSERT_EQ(::kill(m.process().pid(), SIGHUP), 0);
+    ASSERT_TRUE(log_has("generation=2")) << "the key is back: the next reload publishes\n" << m.log();
+    r = m.miltertest("message.lua", {"QID=KEYBACK", "FROM=x@verified.example", "EXPECT=accept", "SIGNED=yes"});
+    EXPECT_EQ(r.exit_code, 0) << r.output << m.log();
+}
+
 TEST(milter_modes, tag_mode_accepts_and_adds_the_verdict_header) {
     milter_process m({"--mode", "tag"}, "milter-tag");  // the command line overrides the config file
     auto r = m.miltertest("message.lua", {"QID=TAGGED", "FROM=x@unknown.example", "EXPECT=accept", "SIGNED=no",

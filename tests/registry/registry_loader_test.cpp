@@ -111,6 +111,31 @@ TEST_F(registry_loader_files, reload_with_a_broken_file_keeps_the_old_snapshot) 
     EXPECT_EQ(reloader.generation(), 1u);
 }
 
+// Issue 15, problem 5: a state file deleted after it was loaded must not turn
+// every domain to pending (451 for every customer); the reload fails loudly
+// (counted) and the last good snapshot's states stay in force until it is back.
+TEST_F(registry_loader_files, a_state_file_deleted_after_it_was_loaded_fails_the_reload_and_keeps_the_states) {
+    write_admin(domains(2));
+    state_map states;
+    states["d0.example"].state = verification_state::verified;
+    ASSERT_TRUE(write_state_file(opts.state_file, states));
+    registry_handle handle(*load_snapshot(opts));
+    registry_reloader reloader(opts, handle, std::chrono::hours(1));
+    std::filesystem::remove(opts.state_file);
+    write_admin(domains(3));
+    EXPECT_FALSE(reloader.reload_now());
+    EXPECT_EQ(reloader.failed_reloads(), 1u);
+    EXPECT_EQ(handle.current()->size(), 2u);
+    EXPECT_EQ(handle.current()->status_of("d0.example").state, verification_state::verified);
+    EXPECT_FALSE(reloader.reload_now()) << "still missing: still a failed reload";
+    EXPECT_EQ(reloader.failed_reloads(), 2u);
+    ASSERT_TRUE(write_state_file(opts.state_file, states));
+    EXPECT_TRUE(reloader.reload_now());
+    EXPECT_EQ(handle.current()->size(), 3u);
+    EXPECT_EQ(handle.current()->status_of("d0.example").state, verification_state::verified);
+    EXPECT_EQ(reloader.failed_reloads(), 2u);
+}
+
 TEST_F(registry_loader_files, a_failing_prepare_hook_fails_the_reload_and_keeps_the_old_snapshot) {
     write_admin(domains(2));
     registry_handle handle(*load_snapshot(opts));

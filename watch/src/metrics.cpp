@@ -92,6 +92,12 @@ void declare_watch_metrics(metrics& m) {
     m.declare("relaygate_watch_parse_errors_total", "Log lines rejected by the parser (or over 8192 bytes).", false);
     m.declare("relaygate_watch_dnsbl_sweeps_total", "DNSBL sweeps completed.", false);
     m.declare("relaygate_watch_hook_runs_total", "Alert hook runs by result.", false);
+    m.declare("relaygate_watch_flip_failures_total", "Flips the egress store refused (retried each tick).", false);
+    m.declare("relaygate_watch_egress_rewrites_total", "Unreadable egress files rewritten from the watch's state.",
+              false);
+    m.declare("relaygate_watch_flip_replays_total", "Flip intents finished after a restart (requeue, hook).", false);
+    m.declare("relaygate_watch_state_write_failures_total",
+              "Failed writes of the watch's own files (position, intent, outbox) and ledger commits.", false);
     m.declare("relaygate_milter_decisions_total", "relaygate-milter decision lines read from the log.", false);
     m.declare("relaygate_policy_decisions_total", "relaygate-policy decision lines read from the log.", false);
     m.declare("relaygate_policy_steering_total",

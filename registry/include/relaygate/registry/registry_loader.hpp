@@ -1,8 +1,9 @@
 // registry_loader.hpp: builds a complete domain_registry snapshot from the
 // admin file, the state file and the operator config, and keeps a
 // registry_handle current: reload on SIGHUP (the daemon calls request_reload())
-// and when either file changes; a reload that fails validation keeps the old
-// snapshot and logs why. Used by relaygate-milter, relaygate-policy, relaygate-admin.
+// and when either file changes; a reload that fails validation (or finds the
+// state file gone after it was loaded) keeps the old snapshot, logs why and counts it. Used by relaygate-milter,
+// relaygate-policy, relaygate-admin.
 #pragma once
 
 #include <atomic>
@@ -42,6 +43,9 @@ public:
     void request_reload();             // async-signal-safe: sets a flag the thread picks up
     bool reload_now();                 // synchronous; true when a new snapshot was published
     std::uint64_t generation() const;  // number of snapshots published so far
+    // Reloads that failed (bad file, bad key, a state file that vanished after
+    // it was loaded): each keeps the old snapshot and is logged at error with this count.
+    std::uint64_t failed_reloads() const;
 
 private:
     struct impl;
