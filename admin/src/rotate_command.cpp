@@ -85,7 +85,7 @@ expected<bool, std::string> write_key(const std::string& path, const std::string
     };
     if (::fchmod(fd, 0600) != 0) return fail(std::string("chmod: ") + std::strerror(errno));
     if (::geteuid() == 0 && !user.empty()) {
-        auto who = registry::lookup_user(user);
+        auto who = privilege::lookup_user(user);
         if (!who) return fail(who.error());
         if (::fchown(fd, who->uid, who->gid) != 0) return fail(std::string("chown: ") + std::strerror(errno));
     }

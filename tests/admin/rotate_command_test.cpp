@@ -140,7 +140,8 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST_F(rotate_command, never_overwrites_an_existing_key_file) {
-    const std::string key_file = keys + "/a.example.pem";
+    const std::string key_file = (dir / "taken.pem").string();
+    write_file(key_file, "not to be lost");
     const auto before = read_file(key_file);
     auto r = admin({"rotate", "a.example", "--key-file", key_file});
     EXPECT_EQ(r.exit_code, exit_usage);
