@@ -122,8 +122,9 @@ TEST_F(rotation_e2e, signs_with_the_old_selector_until_the_new_one_is_published_
     const std::string registry_keys =
         "admin-file = " + (dir / "domains.conf").string() + "\nstate-file = " + (dir / "state.json").string() +
         "\noutbound-ip = 192.0.2.10, 192.0.2.11\noperator-domain = relay.example.net\n" + "rotation-overlap = 3\n";
-    write_file(dir / "milter.conf",
-               registry_keys + "socket = unix:" + milter_socket.string() + "\nsocket-mode = 0666\nlog-sink = stderr\n");
+    write_file(dir / "milter.conf", registry_keys + "socket = unix:" + milter_socket.string() +
+                                        "\nsocket-mode = 0666\nrejection-log = " + (dir / "rejections.log").string() +
+                                        "\nlog-sink = stderr\n");
     write_file(dir / "relaygate.conf",
                registry_keys + "dns-timeout-ms = 300\nreverify-interval = 2\ngrace-period = 60\n[watch]\nmaillog = " +
                    postfix.maillog_path().string() + "\nstate-dir = " + (dir / "watch").string() +
