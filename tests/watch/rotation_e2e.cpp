@@ -154,8 +154,8 @@ TEST_F(rotation_e2e, signs_with_the_old_selector_until_the_new_one_is_published_
         if (!sig) return "unsigned";
         const auto verdict = dkimverify(m);
         EXPECT_NE(verdict.find("signature ok"), std::string::npos) << verdict << "\n" << *sig;
-        for (const std::string s : {"s1", "s2"}) {
-            if (sig->find("s=" + s + ";") != std::string::npos) return s;
+        for (const char* s : {"s1", "s2"}) {
+            if (sig->find(std::string("s=") + s + ";") != std::string::npos) return s;
         }
         return "other selector: " + *sig;
     };
