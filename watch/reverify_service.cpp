@@ -65,7 +65,10 @@ void reverify_service::on_pass(const registry::reverify_scheduler::pass_summary&
                    {{"state", std::string(registry::to_string(r.result.next.state))}});
         if (r.result.next.temporary_failure) stats_.add("relaygate_watch_reverify_temporary_total", {});
     }
-    const auto events = registry::select_events(recorded, settings_.registry.grace_period, settings_.pending_alert);
+    auto events = registry::select_events(recorded, settings_.registry.grace_period, settings_.pending_alert);
+    for (auto& e : registry::select_rotation_events(recorded, settings_.registry.rotation_overlap)) {
+        events.push_back(std::move(e));
+    }
     if (events.empty()) return;
     const auto snapshot = handle_.current();
     for (const auto& e : events) {

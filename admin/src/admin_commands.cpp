@@ -15,6 +15,7 @@ int run_verify(const std::vector<std::string>& args, context& ctx);
 int run_status(const std::vector<std::string>& args, context& ctx);
 int run_records(const std::vector<std::string>& args, context& ctx);
 int run_lint(const std::vector<std::string>& args, context& ctx);
+int run_rotate(const std::vector<std::string>& args, context& ctx);
 int run_check(const std::vector<std::string>& args, context& ctx);     // check_command.cpp (milter part)
 int run_egress(const std::vector<std::string>& args, context& ctx);    // egress_command.cpp (policy part)
 int run_failures(const std::vector<std::string>& args, context& ctx);  // failures_command.cpp (watch part)
@@ -25,6 +26,8 @@ const command table[] = {
     {"verify", "[DOMAIN...]", "verify domains against DNS now (all when none given) and record the result", run_verify},
     {"status", "[--json] [DOMAIN...]", "show each domain's verification state and reasons", run_status},
     {"records", "DOMAIN", "print the DNS records the domain owner must publish (DKIM and SPF)", run_records},
+    {"rotate", "DOMAIN [--type rsa|ed25519] [--selector NAME]",
+     "start a DKIM key rotation: new key, the record to publish, the admin-file line", run_rotate},
     {"lint", "[--no-keys]", "validate the config, the admin file, the state file and the held keys", run_lint},
     {"check", "FROM [--sasl LOGIN] [--client IP] [--sender SENDER]",
      "show relaygate-milter's verdict and SMTP reply for a From: address", run_check},

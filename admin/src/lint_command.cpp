@@ -45,26 +45,33 @@ std::size_t lint_state_file(context& ctx, const registry::admin_file_result& adm
     return 0;
 }
 
+// One held key of entry e, checked once per path.
+void lint_key(context& ctx, const registry::domain_entry& e, const std::string& path,
+              std::map<std::string, std::string>& checked, std::size_t& key_problems) {
+    const auto& o = ctx.opts;
+    auto [it, fresh] = checked.try_emplace(path);
+    if (fresh) {
+        auto key = registry::load_held_key(path);
+        if (!key) {
+            it->second = key.error();
+        } else if (key->algorithm == registry::key_algorithm::rsa && (key->bits < o.min_rsa_bits || key->bits > 4096)) {
+            it->second = "RSA key of " + std::to_string(key->bits) +
+                         " bits (allowed: " + std::to_string(o.min_rsa_bits) + " to 4096)";
+        }
+    }
+    if (!it->second.empty()) {
+        ctx.err << registry::admin_file_error{*e.source_file, e.source_line, "key", it->second}.to_string() << "\n";
+        ++key_problems;
+    }
+}
+
 // Each held key once: readable, RSA of min-rsa-bits..4096 bits or Ed25519. Returns the problems.
 std::size_t lint_keys(context& ctx, const registry::admin_file_result& admin) {
-    const auto& o = ctx.opts;
     std::map<std::string, std::string> checked;  // key path -> problem ("" = fine); keys are often shared
     std::size_t key_problems = 0;
     for (const auto& e : admin.entries) {
-        auto [it, fresh] = checked.try_emplace(e.key_path);
-        if (fresh) {
-            auto key = registry::load_held_key(e.key_path);
-            if (!key) {
-                it->second = key.error();
-            } else if (key->algorithm == registry::key_algorithm::rsa &&
-                       (key->bits < o.min_rsa_bits || key->bits > 4096)) {
-                it->second = "RSA key of " + std::to_string(key->bits) +
-                             " bits (allowed: " + std::to_string(o.min_rsa_bits) + " to 4096)";
-            }
-        }
-        if (!it->second.empty()) {
-            ctx.err << registry::admin_file_error{*e.source_file, e.source_line, "key", it->second}.to_string() << "\n";
-            ++key_problems;
+        for (std::size_t i = 0; i < registry::selector_count(e); ++i) {  // every selector's key (key rotation)
+            lint_key(ctx, e, registry::selector_key(e, i), checked, key_problems);
         }
     }
     if (key_problems == 0) ctx.out << "keys: " << checked.size() << " held keys: ok\n";

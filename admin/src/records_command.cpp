@@ -108,6 +108,42 @@ void print_guide(context& ctx, const registry::domain_entry& entry, const regist
             << "\nThen run: relaygate-admin verify " << entry.domain << "\n";
 }
 
+// During a key rotation: every selector's record with what to do with it (publish, keep, remove).
+// zone: zone-file lines only (the removable ones as comments).
+int print_rotation(context& ctx, const registry::domain_entry& e, const registry::verification_status& status,
+                   bool zone) {
+    const auto views = rotation_of(e, status, ctx.now(), ctx.opts.rotation_overlap);
+    if (views.empty()) return exit_ok;
+    if (!zone) ctx.out << "\nDKIM key rotation under way: " << rotation_text(views, status.signing_since) << "\n";
+    for (std::size_t i = 1; i < views.size() + 1; ++i) {
+        const auto& v = views[i - 1];
+        auto key = registry::load_held_key(registry::selector_key(e, i - 1));
+        if (!key) {
+            ctx.err << "relaygate-admin: " << e.domain << ": " << key.error() << "\n";
+            return exit_usage;
+        }
+        const std::string name = v.name + "._domainkey." + e.domain;
+        const std::string value = registry::dkim_record_for(*key);
+        if (zone) {
+            if (i == 1) continue;  // the first selector's line is printed above
+            ctx.out << (v.removable ? "; removable: " : "") << name << ". IN TXT ( " << quoted_strings(value) << " )\n";
+            continue;
+        }
+        const std::string what = v.removable ? "REMOVABLE: the owner may delete it now (and you its selector= key=)"
+                                 : v.signing ? "signing now: keep it published"
+                                 : v.removable_at != 0
+                                     ? "old key: keep it published until " + format_time(v.removable_at)
+                                     : "new key: publish it; relaygate switches once it verifies";
+        ctx.out << "1." << i << " DKIM selector " << v.name << " (" << what << ")\n"
+                << "   Type:  TXT\n"
+                << "   Name:  " << name << "\n"
+                << "   Value: " << value << "\n"
+                << "   Zone file:\n"
+                << "   " << name << ". IN TXT ( " << quoted_strings(value) << " )\n";
+    }
+    return exit_ok;
+}
+
 }  // namespace
 
 int run_records(const std::vector<std::string>& args, context& ctx) {
@@ -138,13 +174,14 @@ int run_records(const std::vector<std::string>& args, context& ctx) {
     if (vm.count("zone") && vm.count("delegated")) {
         return print_delegated_zone(ctx.out, ctx.err, entry, dkim_name, dkim_value, mechanisms, ctx.opts);
     }
+    const auto status = reg->status_of(entry.domain);
     if (vm.count("zone")) {
         ctx.out << dkim_name << ". IN TXT ( " << quoted_strings(dkim_value) << " )\n"
                 << entry.domain << ". IN TXT " << quoted_strings(spf_value) << "\n";
-        return exit_ok;
+        return print_rotation(ctx, entry, status, true);
     }
     print_guide(ctx, entry, *key, dkim_name, dkim_value, mechanisms);
-    return exit_ok;
+    return print_rotation(ctx, entry, status, false);
 }
 
 }  // namespace relaygate::admin

@@ -2,12 +2,14 @@
 // (or each named) domain with its state, since when, last check and reason,
 // as read from the admin file + state file. Exit 0 when all shown are
 // verified, 1 otherwise (usable from monitoring).
+#include <algorithm>
 #include <iomanip>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
 #include "relaygate/admin/admin_command.hpp"
 #include "relaygate/registry/state_store.hpp"
+#include "relaygate/verify/signing_selector.hpp"
 
 namespace relaygate::admin {
 namespace {
@@ -46,6 +48,19 @@ bool print_json(context& ctx, const registry::domain_registry& reg,
                             {"failing_since", s.failing_since},
                             {"in_grace", in_grace(s)}};
         if (in_grace(s)) j["demote_at"] = s.failing_since + grace;
+        if (auto rot = rotation_of(*e, s, ctx.now(), ctx.opts.rotation_overlap); !rot.empty()) {
+            j["signing_selector"] = s.signing_selector;
+            j["signing_since"] = s.signing_since;
+            nlohmann::json sel = nlohmann::json::array();
+            for (const auto& v : rot) {
+                sel.push_back({{"selector", v.name},
+                               {"outcome", v.outcome},
+                               {"signing", v.signing},
+                               {"removable", v.removable},
+                               {"removable_at", v.removable_at}});
+            }
+            j["selectors"] = std::move(sel);
+        }
         list.push_back(std::move(j));
     }
     nlohmann::json doc = {{"domains", std::move(list)},
@@ -75,6 +90,9 @@ bool print_table(context& ctx, const registry::domain_registry& reg,
                 << std::setw(20) << since_of(s) << " " << std::setw(20) << format_time(s.last_checked) << " " << reason;
         if (in_grace(s)) ctx.out << " [in grace period; demoted at " << format_time(s.failing_since + grace) << "]";
         if (s.temporary_failure) ctx.out << " [last check hit a temporary failure]";
+        if (auto rot = rotation_of(*e, s, ctx.now(), ctx.opts.rotation_overlap); !rot.empty()) {
+            ctx.out << " " << rotation_text(rot, s.signing_since);
+        }
         ctx.out << "\n";
     }
     ctx.out << "\n"
@@ -84,6 +102,36 @@ bool print_table(context& ctx, const registry::domain_registry& reg,
 }
 
 }  // namespace
+
+std::vector<selector_view> rotation_of(const registry::domain_entry& e, const verification_status& s, std::int64_t now,
+                                       std::chrono::seconds overlap) {
+    std::vector<selector_view> out;
+    if (registry::selector_count(e) < 2) return out;
+    auto signing = registry::selector_index(e, s.signing_selector);
+    if (signing == std::string::npos) signing = 0;
+    const auto removable = registry::removable_selectors(signing, s.signing_since, now, overlap);
+    for (std::size_t i = 0; i < registry::selector_count(e); ++i) {
+        selector_view v{.name = registry::selector_name(e, i), .signing = i == signing};
+        for (const auto& r : s.selectors) {
+            if (r.selector == v.name) v.outcome = r.outcome;
+        }
+        v.removable = std::find(removable.begin(), removable.end(), i) != removable.end();
+        if (i < signing && !v.removable && s.signing_since != 0) v.removable_at = s.signing_since + overlap.count();
+        out.push_back(std::move(v));
+    }
+    return out;
+}
+
+std::string rotation_text(const std::vector<selector_view>& selectors, std::int64_t signing_since) {
+    std::string out = "[DKIM rotation:";
+    for (const auto& v : selectors) {
+        out += " " + v.name + "=" + (v.outcome.empty() ? "unchecked" : v.outcome);
+        if (v.signing) out += signing_since ? " (signing since " + format_time(signing_since) + ")" : " (signing)";
+        if (v.removable) out += " (removable: unpublish it and delete it from the admin file)";
+        if (v.removable_at) out += " (removable at " + format_time(v.removable_at) + ")";
+    }
+    return out + "]";
+}
 
 int run_status(const std::vector<std::string>& args, context& ctx) {
     namespace po = boost::program_options;

@@ -16,9 +16,15 @@ namespace relaygate::admin {
 namespace {
 
 void print_report(std::ostream& out, const registry::domain_report& r) {
-    out << "  DKIM   " << r.dkim.record_name << ": " << registry::to_string(r.dkim.outcome);
-    if (!r.dkim.detail.empty() && r.dkim.outcome != registry::dkim_outcome::match) out << " (" << r.dkim.detail << ")";
-    out << "\n";
+    auto dkim_line = [&out](const registry::dkim_result& d, std::string_view note) {
+        out << "  DKIM   " << d.record_name << ": " << registry::to_string(d.outcome);
+        if (!d.detail.empty() && d.outcome != registry::dkim_outcome::match) out << " (" << d.detail << ")";
+        out << note << "\n";
+    };
+    if (r.selectors.empty()) dkim_line(r.dkim, "");
+    for (const auto& s : r.selectors) {  // key rotation: every selector, the verdict rests on the signing one
+        dkim_line(s.dkim, s.selector == r.signing_selector ? " [signing]" : "");
+    }
     for (const auto& ip : r.spf) {
         out << "  SPF    " << ip.ip << ": " << registry::to_string(ip.outcome);
         if (!ip.detail.empty() && ip.outcome != registry::spf_outcome::pass) out << " (" << ip.detail << ")";
@@ -78,7 +84,9 @@ int run_verify(const std::vector<std::string>& args, context& ctx) {
     dns_opts.timeout = ctx.opts.dns_timeout;
     dns::resolver resolver(dns_opts);
     registry::domain_verifier verifier(resolver, ctx.opts.all_outbound_ips(), ctx.opts.min_rsa_bits);
-    auto reports = verifier.verify_all(entries, parallel);
+    auto reports = verifier.verify_all(entries, parallel, [&reg](const registry::domain_entry& e) {
+        return reg->status_of(e.domain).signing_selector;
+    });
 
     bool any_definitive = false, any_temporary = false;
     for (const auto& r : reports) {

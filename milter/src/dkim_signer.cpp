@@ -284,28 +284,30 @@ expected<bool, std::string> dkim_signer::prepare(const std::shared_ptr<const reg
     auto keys = std::make_shared<key_set>();
     for (const auto& e : snapshot->entries()) {
         if (snapshot->status_of(e.domain).state != registry::verification_state::verified) continue;  // never signs
-        auto found = files->find(e.key_path);
+        // During a key rotation, the selector verification chose (the old one until the new one verifies).
+        const auto sel = snapshot->signing_selector_of(e);
+        auto found = files->find(sel.key_path);
         if (found == files->end()) {
             key_file kf;
-            if (::stat(e.key_path.c_str(), &kf.st) != 0) {
-                return unexpected(entry_error(e, e.key_path + ": cannot open: " + std::strerror(errno)));
+            if (::stat(sel.key_path.c_str(), &kf.st) != 0) {
+                return unexpected(entry_error(e, sel.key_path + ": cannot open: " + std::strerror(errno)));
             }
             const key_file* old = nullptr;
             if (previous) {
-                if (auto it = previous->find(e.key_path); it != previous->end()) old = &it->second;
+                if (auto it = previous->find(sel.key_path); it != previous->end()) old = &it->second;
             }
             if (old != nullptr && same_file(old->st, kf.st)) {
                 kf.key = old->key;  // unchanged since the last snapshot: not parsed again
             } else {
-                auto parsed = load_signing_key(e.domain, e.selector, e.key_path);
+                auto parsed = load_signing_key(e.domain, sel.name, sel.key_path);
                 if (!parsed) return unexpected(entry_error(e, parsed.error()));
                 kf.key = std::make_shared<const signing_key>(std::move(*parsed));
             }
-            found = files->emplace(e.key_path, std::move(kf)).first;
+            found = files->emplace(sel.key_path, std::move(kf)).first;
         }
         const auto& parsed = *found->second.key;
         keys->emplace(e.domain, std::make_shared<const signing_key>(
-                                    signing_key{e.domain, e.selector, parsed.algorithm, parsed.key}));
+                                    signing_key{e.domain, sel.name, parsed.algorithm, parsed.key}));
     }
     std::lock_guard lock(mutex_);
     std::erase_if(sets_, [](const auto& s) { return s.first.expired(); });

@@ -78,7 +78,8 @@ public:
         entry.domain = std::move(*domain);
         entry.source_file = file_name_;
         entry.source_line = lineno;
-        unsigned seen = 0;  // bit per field, to refuse repeats
+        unsigned seen = 0;                     // bit per field, to refuse repeats
+        std::vector<std::string> names, keys;  // selector= and key= pair in order (key rotation)
         while (true) {
             skip_blanks(text, pos);
             if (pos == text.size() || text[pos] == '#') break;
@@ -89,10 +90,17 @@ public:
                 return error(lineno, fields::printable(tok->key),
                              "unknown field (known: selector, key, owner, sasl, networks)");
             }
-            if (seen & (1u << static_cast<unsigned>(*field))) {
+            const bool repeatable = *field == fields::field::selector || *field == fields::field::key;
+            if (!repeatable && (seen & (1u << static_cast<unsigned>(*field)))) {
                 return error(lineno, std::string(tok->key), "given twice on one line");
             }
             seen |= 1u << static_cast<unsigned>(*field);
+            if (repeatable) {
+                if (auto problem = selector_or_key(*field, std::move(tok->value), names, keys)) {
+                    return error(lineno, std::string(tok->key), *problem);
+                }
+                continue;
+            }
             if (auto problem = fields::apply(*field, std::move(tok->value), entry, limits_)) {
                 return error(lineno, std::string(tok->key), *problem);
             }
@@ -102,7 +110,20 @@ public:
                 return error(lineno, std::string(fields::name_of(required)), "missing (required for every domain)");
             }
         }
-        if (auto problem = fields::check_record_name(entry)) return error(lineno, "selector", *problem);
+        if (keys.size() != names.size()) {
+            return error(lineno, keys.size() < names.size() ? "key" : "selector",
+                         std::to_string(names.size()) + " selector= but " + std::to_string(keys.size()) +
+                             " key= (each selector has its own key, paired in order)");
+        }
+        entry.selector = std::move(names.front());
+        entry.key_path = std::move(keys.front());
+        for (std::size_t i = 1; i < names.size(); ++i) {
+            entry.newer_selectors.push_back({std::move(names[i]), std::move(keys[i])});
+        }
+        for (std::size_t i = 0; i < selector_count(entry); ++i) {
+            domain_entry probe{.domain = entry.domain, .selector = selector_name(entry, i)};
+            if (auto problem = fields::check_record_name(probe)) return error(lineno, "selector", *problem);
+        }
         if (entries_.size() >= limits_.max_entries) {
             error(lineno, "line", "more than " + std::to_string(limits_.max_entries) + " domains");
             stopped_ = true;
@@ -110,6 +131,25 @@ public:
         }
         entries_.push_back(std::move(entry));
         return true;
+    }
+
+    // One selector= or key= of a line, checked and appended to its list (paired in order later).
+    std::optional<std::string> selector_or_key(fields::field f, std::string value, std::vector<std::string>& names,
+                                               std::vector<std::string>& keys) {
+        domain_entry scratch;
+        if (auto problem = fields::apply(f, std::move(value), scratch, limits_)) return problem;
+        const bool is_selector = f == fields::field::selector;
+        auto& list = is_selector ? names : keys;
+        auto& item = is_selector ? scratch.selector : scratch.key_path;
+        if (list.size() >= limits_.max_selectors) {
+            return "more than " + std::to_string(limits_.max_selectors) + (is_selector ? " selectors" : " keys") +
+                   " (a rotation needs two)";
+        }
+        if (std::find(list.begin(), list.end(), item) != list.end()) {
+            return "'" + fields::printable(item) + "' is listed twice";
+        }
+        list.push_back(std::move(item));
+        return std::nullopt;
     }
 
     // Reports a whole-file problem (cannot open/read, too large).

@@ -82,6 +82,15 @@ bool domain_registry::set_status(std::string_view domain, const verification_sta
     c.last_checked = status.last_checked;
     c.verified_since = status.verified_since;
     c.failing_since = status.failing_since;
+    const auto& entry = entries_[pos];
+    const auto signing = status.signing_selector.empty() ? 0 : selector_index(entry, status.signing_selector);
+    // A selector no longer in the entry (the operator edited the line): sign with the first one.
+    c.signing = static_cast<std::uint8_t>(signing > 0xff ? 0 : signing);  // npos too
+    if (selector_count(entry) > 1) {
+        rotations_[pos] = {status.signing_since, status.selectors};
+    } else {
+        rotations_.erase(pos);
+    }
     if (status.reason_code.empty() && status.reason_text.empty()) {
         c.reason = 0;
     } else if (c.reason != 0) {
@@ -112,7 +121,25 @@ verification_status domain_registry::status_of(std::string_view domain) const {
         s.reason_code = reasons_[c.reason - 1].first;
         s.reason_text = reasons_[c.reason - 1].second;
     }
+    s.signing_selector = selector_name(entries_[pos], c.signing);
+    if (auto it = rotations_.find(pos); it != rotations_.end()) {
+        s.signing_since = it->second.signing_since;
+        s.selectors = it->second.selectors;
+    }
     return s;
+}
+
+dkim_selector domain_registry::signing_selector_of(const domain_entry& e) const {
+    const auto pos = position_of(e.domain);
+    const std::size_t i = pos == std::string_view::npos ? 0 : status_[pos].signing;
+    return {selector_name(e, i), selector_key(e, i)};
+}
+
+std::size_t selector_index(const domain_entry& e, std::string_view name) {
+    for (std::size_t i = 0; i < selector_count(e); ++i) {
+        if (selector_name(e, i) == name) return i;
+    }
+    return std::string_view::npos;
 }
 
 bool domain_registry::is_operator_domain(std::string_view domain) const {

@@ -135,6 +135,11 @@ void add_registry_options(po::options_description& desc, registry_options& opts)
              ->default_value(bounded_value<1024, 4096>{o.min_rsa_bits}, std::to_string(o.min_rsa_bits))
              ->notifier([&o](const bounded_value<1024, 4096>& v) { o.min_rsa_bits = v.value; }),
          "shortest DKIM RSA key accepted (1024..4096)")  //
+        ("rotation-overlap",
+         po::value<duration_value>()
+             ->default_value(duration_value{o.rotation_overlap}, std::to_string(o.rotation_overlap.count()))
+             ->notifier([&o](const duration_value& v) { o.rotation_overlap = v.value; }),
+         "after a DKIM key rotation switched, the old selector is reported removable after this long")  //
         ("spf-include-name", po::value<std::string>(&o.spf_include_name),
          "name of the operator's SPF record owners include: (default _spf.<first operator-domain>)");
 }

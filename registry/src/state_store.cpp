@@ -62,6 +62,15 @@ std::string encode_state(const state_map& states) {
         if (st.verified_since) out += ",\"verified_since\":" + std::to_string(st.verified_since);
         if (st.failing_since) out += ",\"failing_since\":" + std::to_string(st.failing_since);
         if (st.pending_since) out += ",\"pending_since\":" + std::to_string(st.pending_since);
+        if (!st.signing_selector.empty()) out += ",\"signing_selector\":" + str(st.signing_selector);
+        if (st.signing_since) out += ",\"signing_since\":" + std::to_string(st.signing_since);
+        if (!st.selectors.empty()) {
+            out += ",\"selectors\":{";
+            for (std::size_t i = 0; i < st.selectors.size(); ++i) {
+                out += (i ? "," : "") + str(st.selectors[i].selector) + ":" + str(st.selectors[i].outcome);
+            }
+            out += "}";
+        }
         out += "}";
     }
     out += "\n}}\n";
@@ -72,9 +81,10 @@ namespace {
 
 constexpr std::size_t max_text_field = 4096;     // reason / detail bytes
 constexpr std::size_t max_domains = 10'000'000;  // twice the admin file's limit
+constexpr std::size_t max_selectors = 16;        // per domain (the admin file allows 4)
 
 // SAX handler for the layout encode_state writes. Depth 1: the top object,
-// 2: "domains", 3: one domain. Unknown keys at depth 1 and 3 are skipped
+// 2: "domains", 3: one domain, 4: its "selectors" (selector -> outcome). Unknown keys at depth 1 and 3 are skipped
 // (forward compatibility) as long as they hold scalars.
 class state_sax : public nlohmann::json_sax<nlohmann::json> {
 public:
@@ -90,7 +100,7 @@ public:
 
     bool null() override { return scalar("null"); }
     bool boolean(bool v) override {
-        if (in_domain() && key_ == "temporary") {
+        if (in_domain() && !in_selectors_ && key_ == "temporary") {
             current().temporary_failure = v;
             return true;
         }
@@ -107,6 +117,13 @@ public:
             return scalar("a string");
         }
         if (v.size() > max_text_field) return fail("field '" + key_ + "' of " + domain_ + " is too long");
+        if (in_selectors_) {
+            if (current().selectors.size() >= max_selectors) {
+                return fail("more than " + std::to_string(max_selectors) + " selectors for " + domain_);
+            }
+            current().selectors.push_back({key_, std::move(v)});
+            return true;
+        }
         if (key_ == "state") {
             auto s = parse_verification_state(v);
             if (!s) return fail("unknown state '" + v + "' for " + domain_);
@@ -116,6 +133,8 @@ public:
             current().reason_code = std::move(v);
         } else if (key_ == "detail") {
             current().reason_text = std::move(v);
+        } else if (key_ == "signing_selector") {
+            current().signing_selector = std::move(v);
         }
         return true;
     }
@@ -140,6 +159,10 @@ public:
             has_state_ = false;
             return true;
         }
+        if (depth_ == 4 && in_domain_ && key_ == "selectors" && !in_selectors_) {
+            in_selectors_ = true;
+            return true;
+        }
         return fail("unexpected object at '" + key_ + "'");
     }
     bool key(string_t& k) override {
@@ -147,6 +170,7 @@ public:
         return true;
     }
     bool end_object() override {
+        if (depth_ == 4) in_selectors_ = false;
         if (depth_ == 3) {
             if (!has_state_) return fail("domain " + domain_ + " has no \"state\"");
             in_domain_ = false;
@@ -168,19 +192,20 @@ public:
     }
 
 private:
-    bool in_domain() const { return depth_ == 3 && in_domain_; }
+    bool in_domain() const { return (depth_ == 3 || in_selectors_) && in_domain_; }
     verification_status& current() { return status_; }
     bool number(std::int64_t v) {
         if (depth_ == 1 && key_ == "version") {
             version_ok_ = v == 1;
             return version_ok_ ? true : fail("unsupported version " + std::to_string(v) + " (expected 1)");
         }
-        if (!in_domain()) return scalar("a number");
+        if (!in_domain() || in_selectors_) return scalar("a number");
         if (v < 0) return fail("negative timestamp in '" + key_ + "' of " + domain_);
         if (key_ == "last_checked") current().last_checked = v;
         if (key_ == "verified_since") current().verified_since = v;
         if (key_ == "failing_since") current().failing_since = v;
         if (key_ == "pending_since") current().pending_since = v;
+        if (key_ == "signing_since") current().signing_since = v;
         return true;
     }
     // A scalar where only known keys are allowed: skipped at depth 1 and 3, refused elsewhere.
@@ -195,6 +220,7 @@ private:
     std::string domain_;
     verification_status status_;
     bool in_domain_ = false, seen_domains_ = false, version_ok_ = false, has_state_ = false;
+    bool in_selectors_ = false;  // inside a domain's "selectors" object (depth 4)
 };
 
 template <class Input>

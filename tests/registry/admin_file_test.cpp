@@ -38,6 +38,28 @@ TEST(admin_file, parses_every_field_of_a_full_line) {
     EXPECT_EQ(e.source_line, 3);
 }
 
+TEST(admin_file, a_rotating_entry_pairs_selectors_and_keys_in_order_oldest_first) {
+    auto r = parse_admin_text(
+        "example.com selector=old key=/k/old.pem owner=o selector=new key=/k/new.pem\n"
+        "example.net key=/k/a.pem key=/k/b.pem selector=a selector=b owner=o\n"
+        "example.org selector=one key=/k/one.pem owner=o\n",
+        "domains.conf");
+    ASSERT_TRUE(r.ok()) << r.summary();
+    ASSERT_EQ(r.entries.size(), 3u);
+    const auto& e = r.entries[0];
+    EXPECT_EQ(selector_count(e), 2u);
+    EXPECT_EQ(e.selector, "old");
+    EXPECT_EQ(e.key_path, "/k/old.pem");
+    EXPECT_EQ(selector_name(e, 1), "new");
+    EXPECT_EQ(selector_key(e, 1), "/k/new.pem");
+    EXPECT_EQ(selector_index(e, "new"), 1u);
+    EXPECT_EQ(selector_index(e, "other"), std::string::npos);
+    EXPECT_EQ(selector_key(r.entries[1], 0), "/k/a.pem");
+    EXPECT_EQ(selector_key(r.entries[1], 1), "/k/b.pem");
+    EXPECT_EQ(selector_count(r.entries[2]), 1u);  // the single-selector form is unchanged
+    EXPECT_TRUE(r.entries[2].newer_selectors.empty());
+}
+
 TEST(admin_file, accepts_crlf_tabs_and_a_missing_final_newline) {
     auto r = parse_admin_text(std::string(good_line) + "\r\nb.example\tselector=s2\tkey=/k/b.pem\towner=b", "f");
     ASSERT_TRUE(r.ok()) << r.summary();
@@ -102,7 +124,24 @@ INSTANTIATE_TEST_SUITE_P(
         bad_line{"missing_key", "example.com selector=s1 owner=o", "key", "missing"},
         bad_line{"missing_owner", "example.com selector=s1 key=/k", "owner", "missing"},
         bad_line{"unknown_field", "example.com selector=s1 colour=red" + k, "colour", "unknown field"},
-        bad_line{"field_twice", "example.com selector=s1 selector=s2" + k, "selector", "twice"},
+        bad_line{"field_twice", "example.com selector=s1 owner=a" + k, "owner", "twice"},
+        bad_line{"selector_without_key", "example.com selector=s1 selector=s2" + k, "key", "2 selector= but 1 key="},
+        bad_line{"key_without_selector", "example.com selector=s1 key=/k/b.pem" + k, "selector",
+                 "1 selector= but 2 key="},
+        bad_line{"same_selector_twice", "example.com selector=s1 key=/k/b.pem selector=S1" + k, "selector",
+                 "'s1' is listed twice"},
+        bad_line{"same_key_for_two_selectors", "example.com selector=s1 key=/k/a.pem selector=s2" + k, "key",
+                 "'/k/a.pem' is listed twice"},
+        bad_line{"five_selectors", "example.com selector=a selector=b selector=c selector=d selector=e" + k, "selector",
+                 "more than 4 selectors"},
+        bad_line{"five_keys", "example.com key=/1 key=/2 key=/3 key=/4 selector=s1 key=/5 owner=o", "key",
+                 "more than 4 keys"},
+        bad_line{"second_selector_bad", "example.com selector=s1 key=/k/b.pem selector=s_2" + k, "selector",
+                 "only letters"},
+        bad_line{"second_record_name_too_long",
+                 std::string(60, 'a') + "." + std::string(60, 'b') + "." + std::string(60, 'c') +
+                     ".example selector=s1 key=/k/b.pem selector=" + std::string(63, 's') + k,
+                 "selector", "253"},
         bad_line{"no_value", "example.com selector" + k, "field", "'selector' is not key=value"},
         bad_line{"no_field_name", "example.com =s1" + k, "field", "without a field name"},
         bad_line{"empty_value", "example.com selector=" + k, "selector", "empty value"},

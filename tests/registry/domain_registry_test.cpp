@@ -31,6 +31,31 @@ TEST(domain_registry, unknown_or_unchecked_domains_are_pending) {
     EXPECT_EQ(reg.status_of("nowhere.example").state, verification_state::pending);
 }
 
+TEST(domain_registry, signs_with_the_selector_the_state_names_during_a_rotation) {
+    std::vector<domain_entry> entries{
+        {.domain = "rot.example", .selector = "s1", .key_path = "/k/s1.pem", .newer_selectors = {{"s2", "/k/s2.pem"}}},
+        {.domain = "gone.example", .selector = "s1", .key_path = "/k/g1.pem", .newer_selectors = {{"s2", "/k/g2.pem"}}},
+        {.domain = "one.example", .selector = "only", .key_path = "/k/one.pem"}};
+    std::unordered_map<std::string, verification_status> states;
+    states["rot.example"] = {.state = verification_state::verified,
+                             .signing_selector = "s2",
+                             .signing_since = 1700000000,
+                             .selectors = {{"s1", "match"}, {"s2", "match"}}};
+    states["gone.example"] = {.state = verification_state::verified, .signing_selector = "s0"};  // edited away
+    domain_registry reg(std::move(entries), states, {});
+    const auto* rot = reg.find("rot.example");
+    EXPECT_EQ(reg.signing_selector_of(*rot).name, "s2");
+    EXPECT_EQ(reg.signing_selector_of(*rot).key_path, "/k/s2.pem");
+    auto st = reg.status_of("rot.example");
+    EXPECT_EQ(st.signing_selector, "s2");
+    EXPECT_EQ(st.signing_since, 1700000000);
+    ASSERT_EQ(st.selectors.size(), 2u);
+    EXPECT_EQ(st.selectors[1].outcome, "match");
+    EXPECT_EQ(reg.signing_selector_of(*reg.find("gone.example")).name, "s1") << "unknown selector: the first signs";
+    EXPECT_EQ(reg.signing_selector_of(*reg.find("one.example")).key_path, "/k/one.pem");
+    EXPECT_EQ(reg.status_of("one.example").signing_selector, "only");
+}
+
 TEST(domain_registry, operator_domains_cover_subdomains_only_at_a_dot) {
     auto reg = sample();
     EXPECT_TRUE(reg.is_operator_domain("relay.example.net"));

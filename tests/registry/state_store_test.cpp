@@ -24,6 +24,12 @@ state_map sample() {
                                   .failing_since = 1699000000,
                                   .pending_since = 1698000000};
     m["pending.example"] = {};
+    m["rotating.example"] = {.state = verification_state::verified,
+                             .last_checked = 1700000200,
+                             .verified_since = 1690000000,
+                             .signing_selector = "s2",
+                             .signing_since = 1700000150,
+                             .selectors = {{"s1", "match"}, {"s2", "match"}, {"s3", "no_record"}}};
     return m;
 }
 
@@ -36,6 +42,13 @@ void expect_same(const verification_status& a, const verification_status& b) {
     EXPECT_EQ(a.verified_since, b.verified_since);
     EXPECT_EQ(a.failing_since, b.failing_since);
     EXPECT_EQ(a.pending_since, b.pending_since);
+    EXPECT_EQ(a.signing_selector, b.signing_selector);
+    EXPECT_EQ(a.signing_since, b.signing_since);
+    ASSERT_EQ(a.selectors.size(), b.selectors.size());
+    for (std::size_t i = 0; i < a.selectors.size(); ++i) {
+        EXPECT_EQ(a.selectors[i].selector, b.selectors[i].selector);
+        EXPECT_EQ(a.selectors[i].outcome, b.selectors[i].outcome);
+    }
 }
 
 TEST(state_store, encode_then_parse_gives_back_every_field) {
@@ -98,7 +111,22 @@ INSTANTIATE_TEST_SUITE_P(
                      "negative"},
         corrupt_case{"nested_object", R"({"version":1,"domains":{"a.example":{"state":"failed","x":{}}}})",
                      "unexpected object"},
-        corrupt_case{"domains_is_array", R"({"version":1,"domains":[]})", "unexpected array"}),
+        corrupt_case{"domains_is_array", R"({"version":1,"domains":[]})", "unexpected array"},
+        corrupt_case{"selector_result_not_a_string",
+                     R"({"version":1,"domains":{"a.example":{"state":"verified","selectors":{"s1":5}}}})",
+                     "unexpected a number"},
+        corrupt_case{"selector_result_nested",
+                     R"({"version":1,"domains":{"a.example":{"state":"verified","selectors":{"s1":{}}}}})",
+                     "unexpected object"},
+        corrupt_case{"selectors_as_array",
+                     R"({"version":1,"domains":{"a.example":{"state":"verified","selectors":[]}}})",
+                     "unexpected array"},
+        corrupt_case{"seventeen_selectors",
+                     R"({"version":1,"domains":{"a.example":{"state":"verified","selectors":{)"
+                     R"("a":"match","b":"match","c":"match","d":"match","e":"match","f":"match","g":"match",)"
+                     R"("h":"match","i":"match","j":"match","k":"match","l":"match","m":"match","n":"match",)"
+                     R"("o":"match","p":"match","q":"match"}}}})",
+                     "more than 16 selectors"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 class state_file : public testing::Test {
@@ -120,7 +148,7 @@ TEST_F(state_file, write_then_read_round_trips_and_leaves_no_temporary_file) {
     ASSERT_TRUE(write_state_file(path, sample()));
     auto r = read_state_file(path);
     ASSERT_TRUE(r) << r.error();
-    EXPECT_EQ(r->size(), 3u);
+    EXPECT_EQ(r->size(), sample().size());
     std::size_t files = 0;
     for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) ++files;
     EXPECT_EQ(files, 1u) << "only state.json remains";

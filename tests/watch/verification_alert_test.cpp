@@ -85,5 +85,33 @@ TEST(verification_alert, hostile_text_stays_one_json_line_and_one_log_line) {
     EXPECT_EQ(verification_log_line(e).find('\n'), std::string::npos);
 }
 
+TEST(verification_alert, rotation_events_name_the_selectors) {
+    registry::verification_event e;
+    e.kind = verification_event_kind::dkim_selector_switched;
+    e.domain = "a.example";
+    e.previous_state = verification_state::verified;
+    e.from_selector = "old";
+    e.status = {.state = verification_state::verified,
+                .last_checked = 1000,
+                .verified_since = 10,
+                .signing_selector = "new",
+                .signing_since = 1000,
+                .selectors = {{"old", "match"}, {"new", "match"}}};
+    EXPECT_EQ(verification_log_line(e),
+              "- verification_alert event=dkim_selector_switched domain=a.example state=verified previous=verified "
+              "from=old signing=new");
+    auto j = nlohmann::json::parse(verification_hook_json(e, "o"));
+    EXPECT_EQ(j["from_selector"], "old");
+    EXPECT_EQ(j["signing_selector"], "new");
+    EXPECT_EQ(j["signing_since"], 1000);
+    EXPECT_FALSE(j.contains("reason"));
+    e.kind = verification_event_kind::dkim_selector_removable;
+    EXPECT_EQ(verification_log_line(e),
+              "- verification_alert event=dkim_selector_removable domain=a.example state=verified "
+              "previous=verified signing=new removable=old");
+    j = nlohmann::json::parse(verification_hook_json(e, "o"));
+    EXPECT_EQ(j["removable"], "old");
+}
+
 }  // namespace
 }  // namespace relaygate::watch

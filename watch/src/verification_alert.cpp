@@ -14,7 +14,23 @@ namespace {
 using registry::verification_event_kind;
 
 bool failed_check(const registry::verification_event& e) {
-    return e.kind != verification_event_kind::verified && e.kind != verification_event_kind::recovered;
+    return e.kind == verification_event_kind::grace_started || e.kind == verification_event_kind::demoted ||
+           e.kind == verification_event_kind::pending_overdue;
+}
+
+bool rotation(const registry::verification_event& e) {
+    return e.kind == verification_event_kind::dkim_selector_switched ||
+           e.kind == verification_event_kind::dkim_selector_removable;
+}
+
+// The selectors older than the signing one, comma separated (what may be removed).
+std::string older_selectors(const registry::verification_status& s) {
+    std::string out;
+    for (const auto& r : s.selectors) {
+        if (r.selector == s.signing_selector) break;
+        out += (out.empty() ? "" : ",") + r.selector;
+    }
+    return out;
 }
 
 }  // namespace
@@ -29,6 +45,11 @@ std::string verification_log_line(const registry::verification_event& e) {
     if (e.kind == verification_event_kind::grace_started) out += " demote_at=" + std::to_string(e.demote_at);
     if (e.kind == verification_event_kind::demoted) out += " failing_since=" + std::to_string(s.failing_since);
     if (e.kind == verification_event_kind::pending_overdue) out += " pending_since=" + std::to_string(s.pending_since);
+    if (e.kind == verification_event_kind::dkim_selector_switched) out += " from=" + log::quote(e.from_selector);
+    if (rotation(e)) out += " signing=" + log::quote(s.signing_selector);
+    if (e.kind == verification_event_kind::dkim_selector_removable) {
+        out += " removable=" + log::quote(older_selectors(s));
+    }
     return out;
 }
 
@@ -49,6 +70,12 @@ std::string verification_hook_json(const registry::verification_event& e, const 
     if (e.kind == verification_event_kind::grace_started) j["demote_at"] = e.demote_at;
     if (e.kind == verification_event_kind::demoted) j["failing_since"] = s.failing_since;
     if (e.kind == verification_event_kind::pending_overdue) j["pending_since"] = s.pending_since;
+    if (e.kind == verification_event_kind::dkim_selector_switched) j["from_selector"] = e.from_selector;
+    if (rotation(e)) {
+        j["signing_selector"] = s.signing_selector;
+        j["signing_since"] = s.signing_since;
+    }
+    if (e.kind == verification_event_kind::dkim_selector_removable) j["removable"] = older_selectors(s);
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

@@ -1,8 +1,10 @@
 // dkim_key_record.cpp: the pure half of DKIM verification — the key-record
 // parser (RFC 6376 §3.6.1 tag-list), base64, loading the held private key with
 // OpenSSL and the record text owners must publish. No DNS; see dkim_verifier.cpp.
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #include <algorithm>
@@ -161,6 +163,25 @@ expected<dkim_key_record, std::string> parse_dkim_key_record(std::string_view tx
         return unexpected(std::string("h= does not allow sha256"));
     }
     return rec;
+}
+
+expected<std::string, std::string> generate_private_key_pem(key_algorithm algorithm, unsigned rsa_bits) {
+    if (algorithm == key_algorithm::rsa && (rsa_bits < 1024 || rsa_bits > 4096)) {
+        return unexpected("RSA key size " + std::to_string(rsa_bits) + " is outside 1024..4096");
+    }
+    std::unique_ptr<EVP_PKEY, pkey_free> key(
+        algorithm == key_algorithm::rsa ? EVP_RSA_gen(rsa_bits) : EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+    if (!key) return unexpected(std::string("OpenSSL could not generate the key"));
+    std::unique_ptr<BIO, bio_free> bio(BIO_new(BIO_s_mem()));
+    if (!bio || PEM_write_bio_PKCS8PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+        return unexpected(std::string("OpenSSL could not write the key as PEM"));
+    }
+    char* data = nullptr;
+    const long len = BIO_get_mem_data(bio.get(), &data);
+    if (len <= 0 || data == nullptr) return unexpected(std::string("OpenSSL wrote an empty key"));
+    std::string pem(data, static_cast<std::size_t>(len));
+    OPENSSL_cleanse(data, static_cast<std::size_t>(len));
+    return pem;
 }
 
 expected<held_key, std::string> load_held_key(const std::string& path) {

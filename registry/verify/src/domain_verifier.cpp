@@ -13,6 +13,7 @@
 #include "relaygate/log/log.hpp"
 #include "relaygate/verify/dkim_verifier.hpp"
 #include "relaygate/verify/spf_include_cache.hpp"
+#include "relaygate/verify/signing_selector.hpp"
 #include "relaygate/verify/spf_verifier.hpp"
 
 namespace relaygate::registry {
@@ -180,9 +181,32 @@ domain_verifier::domain_verifier(dns::resolver& resolver, std::vector<std::strin
     : impl_(std::make_unique<impl>(resolver, std::move(outbound_ips), min_rsa_bits)) {}
 domain_verifier::~domain_verifier() = default;
 
-domain_report domain_verifier::verify(const domain_entry& entry) { return verify(entry, nullptr); }
+namespace {
 
-domain_report domain_verifier::verify(const domain_entry& entry, spf_include_cache* includes) {
+// Checks every selector of a rotating entry and picks the signing one; rep.dkim is its result.
+void check_selectors(dkim_verifier& dkim, const domain_entry& entry, std::string_view previous, domain_report& rep) {
+    std::vector<selector_check> checks;
+    for (std::size_t i = 0; i < selector_count(entry); ++i) {
+        domain_entry probe{
+            .domain = entry.domain, .selector = selector_name(entry, i), .key_path = selector_key(entry, i)};
+        auto result = dkim.check(probe);
+        checks.push_back(selector_check_of(to_string(result.outcome)));
+        rep.selectors.push_back({probe.selector, std::move(result)});
+    }
+    const std::size_t before = previous.empty() ? 0 : selector_index(entry, previous);
+    const std::size_t signing = choose_signing_selector(checks, before);
+    rep.signing_selector = rep.selectors[signing].selector;
+    rep.dkim = rep.selectors[signing].dkim;
+}
+
+}  // namespace
+
+domain_report domain_verifier::verify(const domain_entry& entry, std::string_view previous) {
+    return verify(entry, previous, nullptr);
+}
+
+domain_report domain_verifier::verify(const domain_entry& entry, std::string_view previous,
+                                      spf_include_cache* includes) {
     domain_report rep;
     rep.domain = entry.domain;
     // DMARC is independent of the rest: let its query run while DKIM and SPF do.
@@ -190,7 +214,12 @@ domain_report domain_verifier::verify(const domain_entry& entry, spf_include_cac
     auto dmarc_answer = dmarc->get_future();
     impl_->resolver.resolve_async("_dmarc." + entry.domain, dns::rr_type::txt,
                                   [dmarc](const dns::answer& a) { dmarc->set_value(a); });
-    rep.dkim = impl_->dkim.check(entry);
+    if (entry.newer_selectors.empty()) {
+        rep.dkim = impl_->dkim.check(entry);
+        rep.signing_selector = entry.selector;
+    } else {
+        check_selectors(impl_->dkim, entry, previous, rep);
+    }
     rep.spf = impl_->spf.check_all(entry.domain, impl_->ips, includes);
     rep.dmarc = dmarc_from(dmarc_answer.get());
     log::debug("- domain_verify domain=" + log::quote(entry.domain) + " verified=" + (rep.verified() ? "yes" : "no") +
@@ -198,12 +227,17 @@ domain_report domain_verifier::verify(const domain_entry& entry, spf_include_cac
     return rep;
 }
 
-std::vector<domain_report> domain_verifier::verify_all(const std::vector<domain_entry>& entries, unsigned parallel) {
+std::vector<domain_report> domain_verifier::verify_all(const std::vector<domain_entry>& entries, unsigned parallel,
+                                                       const previous_signing& previous) {
     std::vector<domain_report> reports(entries.size());
     std::atomic<std::size_t> next{0};
     spf_include_cache includes;  // this pass's: a shared include is resolved once
     auto worker = [&] {
-        for (std::size_t i; (i = next.fetch_add(1)) < entries.size();) reports[i] = verify(entries[i], &includes);
+        for (std::size_t i; (i = next.fetch_add(1)) < entries.size();) {
+            const auto& e = entries[i];
+            const std::string prev = previous && !e.newer_selectors.empty() ? previous(e) : std::string();
+            reports[i] = verify(e, prev, &includes);
+        }
     };
     unsigned n = std::clamp<unsigned>(parallel, 1, static_cast<unsigned>(std::max<std::size_t>(entries.size(), 1)));
     std::vector<std::thread> pool;

@@ -24,6 +24,36 @@ check_summary summarise(const domain_report& report) {
     return s;
 }
 
+namespace {
+
+// Carries a rotating domain's selectors into its next status: each one's outcome, the
+// signing selector and since when it signs; logs the switch to a newer key. Without
+// rotation (one selector) the fields stay empty, so the state file stays small.
+void record_rotation(const domain_report& report, const verification_status& previous, std::int64_t now,
+                     policy_result& result) {
+    auto& next = result.next;
+    next.selectors.clear();
+    if (report.selectors.size() < 2) {
+        next.signing_selector.clear();
+        next.signing_since = 0;
+        return;
+    }
+    for (const auto& s : report.selectors)
+        next.selectors.push_back({s.selector, std::string(to_string(s.dkim.outcome))});
+    const std::string& before =
+        previous.signing_selector.empty() ? report.selectors.front().selector : previous.signing_selector;
+    next.signing_selector = report.signing_selector;
+    if (report.signing_selector == before) {
+        next.signing_since = previous.signing_since;
+        return;
+    }
+    next.signing_since = now;
+    log::notice("- registry_dkim_selector_switched domain=" + log::quote(report.domain) +
+                " from=" + log::quote(before) + " to=" + log::quote(report.signing_selector));
+}
+
+}  // namespace
+
 std::int64_t system_clock_seconds() {
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
@@ -39,6 +69,7 @@ expected<std::vector<recorded_report>, std::string> record_reports(const std::st
         for (const auto& report : reports) {
             auto& status = states[report.domain];
             auto result = apply_check(report.domain, status, summarise(report), now, grace_period);
+            record_rotation(report, status, now, result);
             recorded.push_back({report.domain, status, result});
             status = result.next;
         }
@@ -116,7 +147,8 @@ reverify_scheduler::pass_summary reverify_scheduler::run_once(std::size_t max_do
     summary.still_due = due.size() - take;
     if (batch.empty()) return summary;
 
-    auto reports = verifier_.verify_all(batch);
+    auto reports = verifier_.verify_all(
+        batch, 64, [&snapshot](const domain_entry& e) { return snapshot->status_of(e.domain).signing_selector; });
     auto recorded = record_reports(opts_.state_file, reports, now_(), opts_.grace_period);
     if (!recorded) {
         summary.error = recorded.error();

@@ -19,6 +19,10 @@ std::string_view to_string(verification_event_kind k) {
             return "recovered";
         case verification_event_kind::pending_overdue:
             return "pending_overdue";
+        case verification_event_kind::dkim_selector_switched:
+            return "dkim_selector_switched";
+        case verification_event_kind::dkim_selector_removable:
+            return "dkim_selector_removable";
     }
     return "unknown";
 }
@@ -69,6 +73,32 @@ std::vector<verification_event> select_events(const std::vector<recorded_report>
             e.demote_at = r.result.next.failing_since + grace_period.count();
         }
         events.push_back(std::move(e));
+    }
+    return events;
+}
+
+std::vector<verification_event> select_rotation_events(const std::vector<recorded_report>& recorded,
+                                                       std::chrono::seconds overlap) {
+    std::vector<verification_event> events;
+    for (const auto& r : recorded) {
+        const auto& prev = r.previous;
+        const auto& next = r.result.next;
+        if (next.selectors.size() < 2 || next.signing_since == 0) continue;
+        auto event = [&](verification_event_kind kind) {
+            verification_event e{.kind = kind, .domain = r.domain, .previous_state = prev.state, .status = next};
+            if (kind == verification_event_kind::dkim_selector_switched) {
+                e.from_selector =
+                    prev.signing_selector.empty() ? next.selectors.front().selector : prev.signing_selector;
+            }
+            events.push_back(std::move(e));
+        };
+        if (next.signing_since != prev.signing_since) event(verification_event_kind::dkim_selector_switched);
+        // Older selectors are still listed when the signing one is not the first.
+        const bool older_listed = next.selectors.front().selector != next.signing_selector;
+        const std::int64_t threshold = next.signing_since + overlap.count();
+        if (older_listed && prev.last_checked < threshold && next.last_checked >= threshold) {
+            event(verification_event_kind::dkim_selector_removable);
+        }
     }
     return events;
 }

@@ -99,3 +99,58 @@ TEST(verification_events, verification_clears_pending_since_for_good) {
 
 }  // namespace
 }  // namespace relaygate::registry
+
+namespace relaygate::registry {
+namespace {
+
+// A rotating domain's status: signing `signing` since `since`, last checked at `checked`.
+verification_status rotating(const std::string& signing, std::int64_t since, std::int64_t checked) {
+    return {.state = verification_state::verified,
+            .last_checked = checked,
+            .verified_since = t0 - 86400,
+            .signing_selector = signing,
+            .signing_since = since,
+            .selectors = {{"old", "match"}, {"new", signing == "new" ? "match" : "no_record"}}};
+}
+
+recorded_report rotation_check(const verification_status& previous, const verification_status& next) {
+    recorded_report r{.domain = "a.example", .previous = previous};
+    r.result.next = next;
+    return r;
+}
+
+TEST(rotation_events, the_switch_is_told_once_with_the_selector_that_signed_before) {
+    const auto before = rotating("old", 0, t0);
+    const auto switched = rotating("new", t0 + 60, t0 + 60);
+    auto events = select_rotation_events({rotation_check(before, switched)}, 3600s);
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0].kind, verification_event_kind::dkim_selector_switched);
+    EXPECT_EQ(events[0].from_selector, "old");
+    EXPECT_TRUE(select_rotation_events({rotation_check(switched, rotating("new", t0 + 60, t0 + 120))}, 3600s).empty())
+        << "the next check switches nothing";
+    EXPECT_TRUE(select_rotation_events({rotation_check(before, rotating("old", 0, t0 + 60))}, 3600s).empty())
+        << "the new selector not verified yet: nothing to tell";
+}
+
+TEST(rotation_events, removable_is_told_on_the_one_check_that_crosses_the_overlap) {
+    const auto since = t0;
+    EXPECT_TRUE(select_rotation_events(
+                    {rotation_check(rotating("new", since, t0 + 3000), rotating("new", since, t0 + 3599))}, 3600s)
+                    .empty());
+    auto events = select_rotation_events(
+        {rotation_check(rotating("new", since, t0 + 3599), rotating("new", since, t0 + 3600))}, 3600s);
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0].kind, verification_event_kind::dkim_selector_removable);
+    EXPECT_TRUE(select_rotation_events(
+                    {rotation_check(rotating("new", since, t0 + 3600), rotating("new", since, t0 + 7200))}, 3600s)
+                    .empty())
+        << "told once";
+}
+
+TEST(rotation_events, a_domain_with_one_selector_has_none) {
+    verification_status one{.state = verification_state::verified, .last_checked = t0};
+    EXPECT_TRUE(select_rotation_events({rotation_check(one, one)}, 0s).empty());
+}
+
+}  // namespace
+}  // namespace relaygate::registry

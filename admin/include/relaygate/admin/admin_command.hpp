@@ -7,6 +7,7 @@
 #pragma once
 
 #include <boost/program_options.hpp>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
@@ -85,5 +86,20 @@ struct domain_selection {
 std::optional<domain_selection> load_domains(const std::vector<std::string>& names, context& ctx);
 
 std::string format_time(std::int64_t unix_seconds);  // "2026-12-01T18:00:00Z", "never" for 0
+
+// One selector of a domain under DKIM key rotation, as status and records show it.
+struct selector_view {
+    std::string name;
+    std::string outcome;            // its last check ("match", "no_record", ...; "" = not checked yet)
+    bool signing = false;           // the milter signs with it
+    bool removable = false;         // older than the signing one, and the overlap has passed
+    std::int64_t removable_at = 0;  // older than the signing one: when it becomes removable (0 = n/a)
+};
+// The selectors of e with what the state says of them; empty when e has one selector
+// (status_command.cpp, through registry::removable_selectors and rotation-overlap).
+std::vector<selector_view> rotation_of(const registry::domain_entry& e, const registry::verification_status& s,
+                                       std::int64_t now, std::chrono::seconds overlap);
+// "[DKIM rotation: s1=match (removable ...) s2=match (signing since ...)]"
+std::string rotation_text(const std::vector<selector_view>& selectors, std::int64_t signing_since);
 
 }  // namespace relaygate::admin

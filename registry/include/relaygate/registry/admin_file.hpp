@@ -2,6 +2,9 @@
 // One line per domain, "#" comments, key=value fields:
 //   example.com selector=s1 key=/etc/relaygate/keys/example.com.pem owner="ACME <ops@acme.test>" sasl=acme
 //   networks=192.0.2.0/24
+// DKIM key rotation: selector= and key= may be repeated, paired in order (the
+// first selector= with the first key=), oldest first:
+//   example.com selector=s1 key=/k/s1.pem selector=s2 key=/k/s2.pem owner=ACME
 // Pure parser with hard limits; every error names file, line and field. Read by
 // load_snapshot (daemons, relaygate-admin) and fuzzed by fuzz/admin_file_fuzz.cpp.
 // relaygate never writes this file.
@@ -21,6 +24,7 @@ struct admin_file_limits {
     std::size_t max_entries = 5'000'000;      // more domains are an error
     std::size_t max_file_bytes = 2ull << 30;  // 2 GiB
     std::size_t max_selector_bytes = 63;      // one DKIM selector (may hold dots)
+    std::size_t max_selectors = 4;            // per domain: a rotation needs two (old + new)
     std::size_t max_key_path_bytes = 1024;
     std::size_t max_owner_bytes = 256;
     std::size_t max_login_bytes = 256;

@@ -26,6 +26,12 @@ namespace relaygate::registry {
 
 enum class key_algorithm { rsa, ed25519 };
 
+// One DKIM selector of a domain with the private key the operator holds for it.
+struct dkim_selector {
+    std::string name;      // the selector (selector._domainkey.domain)
+    std::string key_path;  // PEM private key
+};
+
 struct domain_entry {
     std::string domain;                       // normalised A-label form
     std::string selector;                     // DKIM selector
@@ -37,6 +43,26 @@ struct domain_entry {
     // copy of the path, not a million); may be null for entries built in code.
     std::shared_ptr<const std::string> source_file;
     int source_line = 0;
+    // Key rotation: the selectors listed after the first one (selector/key_path), oldest
+    // first. Empty for a domain with one selector (no rotation under way).
+    std::vector<dkim_selector> newer_selectors;
+};
+
+// The selectors of an entry in file order (0 = selector/key_path, then newer_selectors).
+inline std::size_t selector_count(const domain_entry& e) { return 1 + e.newer_selectors.size(); }
+inline const std::string& selector_name(const domain_entry& e, std::size_t i) {
+    return i == 0 ? e.selector : e.newer_selectors.at(i - 1).name;
+}
+inline const std::string& selector_key(const domain_entry& e, std::size_t i) {
+    return i == 0 ? e.key_path : e.newer_selectors.at(i - 1).key_path;
+}
+// The position of selector name in the entry, or npos.
+std::size_t selector_index(const domain_entry& e, std::string_view name);
+
+// The last check of one selector of a domain under rotation (state file, `status`).
+struct selector_result {
+    std::string selector;
+    std::string outcome;  // dkim_outcome's name ("match", "no_record", ...), "" = not checked yet
 };
 
 enum class verification_state { pending, verified, failed };
@@ -52,6 +78,12 @@ struct verification_status {
     // First check of a domain not yet verified since it was registered (0 once verified, and for
     // a domain demoted from verified): drives the "pending for too long" alert. State file only.
     std::int64_t pending_since = 0;
+    // DKIM key rotation. The selector the milter signs with ("" = the entry's first); since
+    // when it signs (0 = from the start, no switch recorded); with more than one selector, the
+    // last check of each (in the entry's order). Chosen by choose_signing_selector.
+    std::string signing_selector;
+    std::int64_t signing_since = 0;
+    std::vector<selector_result> selectors;
 };
 
 class domain_registry {
@@ -76,7 +108,10 @@ public:
     // The entry for a normalised domain, or nullptr. Exact match only.
     const domain_entry* find(std::string_view domain) const;
     // The verification status of a registered domain; pending when never checked.
+    // Its signing_selector is always set (the entry's first selector unless a rotation switched).
     verification_status status_of(std::string_view domain) const;
+    // The selector (name and key) the milter signs e's mail with; e must be an entry of this registry.
+    dkim_selector signing_selector_of(const domain_entry& e) const;
     // True for an operator domain or any subdomain of one.
     bool is_operator_domain(std::string_view domain) const;
 
@@ -92,8 +127,14 @@ private:
         std::uint32_t reason = 0;  // 1-based index into reasons_; 0 = none
         verification_state state = verification_state::pending;
         bool temporary_failure = false;
+        std::uint8_t signing = 0;  // index of the signing selector (selector_name); fits in the padding
     };
     static_assert(sizeof(verification_state) <= 4);
+    // Only for domains with more than one selector: since when the signing one signs, and each result.
+    struct rotation_status {
+        std::int64_t signing_since = 0;
+        std::vector<selector_result> selectors;
+    };
 
     std::optional<duplicate_domain> try_build_index();       // fills slots_ and status_; reports a duplicate
     std::size_t position_of(std::string_view domain) const;  // index into entries_, or npos
@@ -101,8 +142,9 @@ private:
     std::vector<domain_entry> entries_;
     // Open-addressing hash table: (hash high 32 bits << 32) | (position + 1); 0 = empty slot.
     std::vector<std::uint64_t> slots_;
-    std::vector<compact_status> status_;                        // parallel to entries_
-    std::vector<std::pair<std::string, std::string>> reasons_;  // reason_code, reason_text
+    std::vector<compact_status> status_;                          // parallel to entries_
+    std::vector<std::pair<std::string, std::string>> reasons_;    // reason_code, reason_text
+    std::unordered_map<std::size_t, rotation_status> rotations_;  // by position; rotating domains only
     std::vector<std::string> operator_domains_;
 };
 

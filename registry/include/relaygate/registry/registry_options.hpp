@@ -24,9 +24,10 @@ struct registry_options {
     std::vector<std::string> dns_forwarders;                   // "IP" or "IP@PORT"; empty = /etc/resolv.conf
     std::chrono::milliseconds dns_timeout{5000};               // per DNS query
     std::chrono::seconds reverify_interval{3600};              // how often each domain is verified again
-    std::chrono::seconds grace_period{86400};  // a verified domain that fails is demoted only after this
-    unsigned min_rsa_bits = 1024;              // shorter DKIM RSA keys fail verification
-    std::string spf_include_name;              // operator's SPF record for include:; "" = _spf.<operator-domain>
+    std::chrono::seconds grace_period{86400};          // a verified domain that fails is demoted only after this
+    unsigned min_rsa_bits = 1024;                      // shorter DKIM RSA keys fail verification
+    std::chrono::seconds rotation_overlap{7 * 86400};  // an old DKIM selector is removable this long after the switch
+    std::string spf_include_name;  // operator's SPF record for include:; "" = _spf.<operator-domain>
 
     // Every outbound IP (pool, designated, spares), deduplicated, in that order.
     std::vector<std::string> all_outbound_ips() const;
@@ -36,7 +37,7 @@ struct registry_options {
 
 // Adds the registry keys (admin-file, state-file, operator-domain, outbound-ip,
 // designated-ip, spare-ip, dns-forwarder, dns-timeout-ms, reverify-interval,
-// grace-period, min-rsa-bits, spf-include-name) to desc, storing into opts.
+// grace-period, min-rsa-bits, spf-include-name, rotation-overlap) to desc, storing into opts.
 void add_registry_options(boost::program_options::options_description& desc, registry_options& opts);
 
 // Checks values after parsing (IPs parse, domains normalise, intervals > 0),

@@ -45,6 +45,10 @@ struct held_key {
 // Reads a PEM private key (PKCS#8 or PKCS#1 RSA, Ed25519). Files over 64 KiB are refused.
 expected<held_key, std::string> load_held_key(const std::string& path);
 
+// A new private key for DKIM (OpenSSL EVP): RSA of rsa_bits (1024..4096) or Ed25519, as
+// unencrypted PKCS#8 PEM, the form load_held_key and the milter read. For relaygate-admin rotate.
+expected<std::string, std::string> generate_private_key_pem(key_algorithm algorithm, unsigned rsa_bits = 2048);
+
 // The TXT value the owner must publish for this key: "v=DKIM1; k=rsa; p=...".
 std::string dkim_record_for(const held_key& key);
 // That value split into quoted strings of at most 255 bytes, as zone files want it.

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "relaygate/dns/dns_resolver.hpp"
@@ -53,10 +54,18 @@ struct dmarc_result {
     bool temporary = false;  // the lookup failed (SERVFAIL/timeout): presence unknown
 };
 
+// One selector's check during a key rotation.
+struct selector_report {
+    std::string selector;
+    dkim_result dkim;
+};
+
 struct domain_report {
     std::string domain;
-    dkim_result dkim;
-    std::vector<spf_ip_result> spf;  // one per outbound IP, in order
+    dkim_result dkim;                        // the signing selector's check: the one the verdict rests on
+    std::string signing_selector;            // choose_signing_selector's pick (the only selector without rotation)
+    std::vector<selector_report> selectors;  // with more than one selector: each, in the entry's order
+    std::vector<spf_ip_result> spf;          // one per outbound IP, in order
     dmarc_result dmarc;
     bool verified() const;   // dkim match and every SPF pass
     bool temporary() const;  // not verified, and every failing part is temporary (DNS): never demote on it
@@ -73,15 +82,19 @@ public:
     domain_verifier(const domain_verifier&) = delete;
     domain_verifier& operator=(const domain_verifier&) = delete;
 
-    // Verifies one domain; blocking, bounded by the resolver's timeouts.
-    domain_report verify(const domain_entry& entry);
+    // The signing selector recorded before this check ("" = the entry's first one).
+    using previous_signing = std::function<std::string(const domain_entry&)>;
+
+    // Verifies one domain (every selector of it); blocking, bounded by the resolver's timeouts.
+    domain_report verify(const domain_entry& entry, std::string_view previous = {});
     // Verifies many with queries in flight concurrently (up to `parallel` domains at once,
     // on that many threads incl. the caller's). Reports come back in the order of entries.
     // One call is one pass: SPF includes shared by its domains are resolved once in it.
-    std::vector<domain_report> verify_all(const std::vector<domain_entry>& entries, unsigned parallel = 64);
+    std::vector<domain_report> verify_all(const std::vector<domain_entry>& entries, unsigned parallel = 64,
+                                          const previous_signing& previous = {});
 
 private:
-    domain_report verify(const domain_entry& entry, spf_include_cache* includes);
+    domain_report verify(const domain_entry& entry, std::string_view previous, spf_include_cache* includes);
     struct impl;
     std::unique_ptr<impl> impl_;
 };

@@ -20,6 +20,9 @@ enum class verification_event_kind {
     demoted,          // the grace period ran out: the milter now rejects its mail
     recovered,        // verified again after a grace period or a demotion
     pending_overdue,  // not verified pending_alert_after after its first check (told once)
+    // DKIM key rotation (select_rotation_events):
+    dkim_selector_switched,   // a newer selector verified: the milter now signs with it
+    dkim_selector_removable,  // rotation-overlap has passed since the switch: the older selectors may go
 };
 std::string_view to_string(verification_event_kind k);  // "verified", "grace_started", ...
 
@@ -29,6 +32,7 @@ struct verification_event {
     verification_state previous_state = verification_state::pending;
     verification_status status;  // after the check; status.last_checked is the event's time
     std::int64_t demote_at = 0;  // grace_started: failing_since + grace period
+    std::string from_selector;   // dkim_selector_switched: the selector that signed before
 };
 
 // One event per report at most. pending_overdue fires on the one check that
@@ -37,5 +41,12 @@ struct verification_event {
 std::vector<verification_event> select_events(const std::vector<recorded_report>& recorded,
                                               std::chrono::seconds grace_period,
                                               std::chrono::seconds pending_alert_after);
+
+// The key-rotation events of one pass, apart from select_events (a check may both
+// verify a domain and switch its selector). dkim_selector_switched on the check that
+// changed the signing selector; dkim_selector_removable on the one check that crosses
+// signing_since + overlap while an older selector is still listed (told once, no flag).
+std::vector<verification_event> select_rotation_events(const std::vector<recorded_report>& recorded,
+                                                       std::chrono::seconds overlap);
 
 }  // namespace relaygate::registry
