@@ -59,7 +59,8 @@ std::string format_decision_line(const message_record& m, const decision& d) {
                                    .reply = reply,
                                    .tag = d.tag_header,
                                    .dkim = status.first,
-                                   .dkim_error = status.second});
+                                   .dkim_error = status.second,
+                                   .url = m.url});
 }
 
 std::string format_rejection_json(const message_record& m, const decision& d) {

@@ -20,6 +20,7 @@ struct message_record {
     std::size_t recipient_count = 0;
     std::int64_t time = 0;  // unix seconds
     std::string dkim;       // signing outcome for the syslog line ("signed", "off", ...); "" = not shown
+    std::string url;        // the URL check's log fields ("url_action=warn ..."); "" = check off or not run
 };
 
 // "3F2A81C0 reject reason=not_registered domain=a.example from_domains=a.example client=192.0.2.9 ..."

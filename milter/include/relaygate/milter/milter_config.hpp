@@ -10,6 +10,7 @@
 
 #include "relaygate/log/log.hpp"
 #include "relaygate/milter/decision.hpp"
+#include "relaygate/milter/url_checker.hpp"
 #include "relaygate/registry/expected.hpp"
 #include "relaygate/registry/registry_options.hpp"
 
@@ -36,6 +37,7 @@ struct milter_config {
     log::level log_level = log::level::info;                                 // debug | info | notice | warning | error
     unsigned milter_timeout = 300;        // seconds libmilter waits on the MTA (smfi_settimeout)
     from_header_limits limits;            // per From/Sender header
+    url_check_config url;                 // url-* keys: the body's URL check (off by default)
     registry::registry_options registry;  // shared keys: admin-file, state-file, operator-domain, ...
 };
 
@@ -45,6 +47,8 @@ struct config_result {
     std::string text;  // help text or the error (file:line: key 'k': message)
 };
 
-config_result parse_milter_config(int argc, const char* const argv[]);
+// registry_keys = false: the registry keys are read but not required nor
+// validated (relaygate-admin check-url / scan need only the url-* keys).
+config_result parse_milter_config(int argc, const char* const argv[], bool registry_keys = true);
 
 }  // namespace relaygate::milter
