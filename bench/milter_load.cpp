@@ -5,6 +5,7 @@
 // milter declined in negotiation. Reports messages/s and the verdicts seen.
 // Bounded by -n MESSAGES and -t SECONDS. Run by bench/milter_bench.sh.
 //   milter_load --unix PATH [-c 4] [-n 20000] [-t 60] [--from news@verified.example] [--body-bytes 2048]
+//               [--html-links 40]   (an HTML body of --body-bytes with that many links: the URL check)
 #include <libmilter/mfdef.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -30,10 +31,11 @@ struct options {
     double max_seconds = 60;
     std::string from = "news@verified.example";
     std::size_t body_bytes = 2048;
+    std::size_t html_links = 0;  // > 0: an HTML body of body_bytes with this many links (URL check bench)
 };
 
 struct counts {
-    std::atomic<long> done{0}, accepted{0}, signed_{0}, rejected{0}, tempfailed{0}, other{0}, errors{0};
+    std::atomic<long> done{0}, accepted{0}, signed_{0}, url_header{0}, rejected{0}, tempfailed{0}, other{0}, errors{0};
 };
 
 class milter_conn {
@@ -113,6 +115,19 @@ void run_connection(const options& o, long quota, int id, counts& c, std::chrono
     const std::string body = std::string(o.body_bytes - o.body_bytes % 64, 'x');
     std::string chunk;
     for (std::size_t i = 0; i + 64 <= body.size(); i += 64) chunk += body.substr(i, 62) + "\r\n";
+    if (o.html_links > 0) {  // 40 links to 8 domains (one a shortener), then filler paragraphs
+        chunk = "<html><body>\r\n";
+        for (std::size_t l = 0; l < o.html_links; ++l) {
+            chunk += "<p><a href=\"https://www" + std::to_string(l % 7) + ".shop" + std::to_string(l % 7) +
+                     ".example/item?id=" + std::to_string(l) + "&amp;ref=mail\">Item " + std::to_string(l) +
+                     "</a></p>\r\n";
+        }
+        chunk += "<p>Short: <a href=\"https://bit.ly/3bench\">link</a></p>\r\n";
+        while (chunk.size() + 80 < o.body_bytes)
+            chunk += "<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit.</p>\r\n";
+        chunk += "</body></html>\r\n";
+    }
+    const std::string content_type = o.html_links > 0 ? "text/html; charset=utf-8" : "text/plain; charset=us-ascii";
     const std::string domain = o.from.substr(o.from.find('@') + 1);
     for (long i = 0; i < quota && std::chrono::steady_clock::now() < deadline; ++i) {
         const std::string qid = std::to_string(id) + "Q" + std::to_string(i);
@@ -127,7 +142,7 @@ void run_connection(const options& o, long quota, int id, counts& c, std::chrono
             {"Date", "Tue, 01 Dec 2026 18:00:00 +0000"},
             {"Message-ID", "<" + qid + "@" + domain + ">"},
             {"MIME-Version", "1.0"},
-            {"Content-Type", "text/plain; charset=us-ascii"}};
+            {"Content-Type", content_type}};
         for (const auto& [name, value] : headers) step(SMFIP_NOHDRS, SMFIP_NR_HDR, SMFIC_HEADER, z(name) + z(value));
         step(SMFIP_NOEOH, SMFIP_NR_EOH, SMFIC_EOH, "");
         step(SMFIP_NOBODY, SMFIP_NR_BODY, SMFIC_BODY, chunk);
@@ -138,6 +153,7 @@ void run_connection(const options& o, long quota, int id, counts& c, std::chrono
             if (r == SMFIR_INSHEADER || r == SMFIR_ADDHEADER) {
                 auto name = d.substr(r == SMFIR_INSHEADER ? 4 : 0);
                 if (name.rfind("DKIM-Signature", 0) == 0) signed_ = true;
+                if (name.rfind("X-Relaygate-URL-Risk", 0) == 0) ++c.url_header;
                 continue;
             }
             if (r == SMFIR_ACCEPT || r == SMFIR_CONTINUE) {
@@ -181,9 +197,12 @@ int main(int argc, char** argv) {
             o.from = next();
         else if (a == "--body-bytes")
             o.body_bytes = std::stoul(next());
+        else if (a == "--html-links")
+            o.html_links = std::stoul(next());
         else {
             std::fprintf(stderr,
-                         "usage: milter_load --unix PATH [-c C] [-n N] [-t S] [--from ADDR] [--body-bytes B]\n");
+                         "usage: milter_load --unix PATH [-c C] [-n N] [-t S] [--from ADDR] [--body-bytes B] "
+                         "[--html-links L]\n");
             return 2;
         }
     }
@@ -210,9 +229,9 @@ int main(int argc, char** argv) {
     for (auto& t : threads) t.join();
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf(
-        "MILTERLOAD connections=%d messages=%ld seconds=%.3f msgs_per_s=%.0f accepted=%ld signed=%ld "
+        "MILTERLOAD connections=%d messages=%ld seconds=%.3f msgs_per_s=%.0f accepted=%ld signed=%ld url_header=%ld "
         "rejected=%ld tempfailed=%ld other=%ld errors=%ld\n",
         o.connections, c.done.load(), secs, c.done.load() / secs, c.accepted.load(), c.signed_.load(),
-        c.rejected.load(), c.tempfailed.load(), c.other.load(), c.errors.load());
+        c.url_header.load(), c.rejected.load(), c.tempfailed.load(), c.other.load(), c.errors.load());
     return (c.errors || c.other || c.done.load() < o.messages) ? 1 : 0;
 }

@@ -18,6 +18,7 @@ relaygate_require_pkg(hiredis hiredis libhiredis-dev)
 relaygate_require_pkg(sqlite3 sqlite3 libsqlite3-dev)
 relaygate_require_pkg(openssl openssl libssl-dev)
 relaygate_require_pkg(idn2 libidn2 libidn2-dev)
+relaygate_require_pkg(gmime gmime-3.0 libgmime-3.0-dev)
 
 find_package(Boost 1.74 QUIET COMPONENTS program_options)
 if(NOT Boost_FOUND)

@@ -1,6 +1,7 @@
 // main.cpp: relaygate-milter — reads the config, opens the signer, loads the
 // first registry snapshot and its signing keys (failing at start if it cannot),
-// starts the reloader, opens the rejection log, then hands over to the libmilter shell.
+// starts the reloader, opens the rejection log, loads the URL check when it is on,
+// then hands over to the libmilter shell.
 // SIGHUP: reload the registry and reopen the rejection log; SIGTERM: stop.
 #include <pthread.h>
 
@@ -10,6 +11,7 @@
 #include <memory>
 
 #include "milter_shell.hpp"
+#include "relaygate/dns/dns_resolver.hpp"
 #include "relaygate/log/log.hpp"
 #include "relaygate/milter/connection_gate.hpp"
 #include "relaygate/milter/milter_config.hpp"
@@ -109,12 +111,31 @@ int main(int argc, char** argv) {
             return 1;
         }
     }
+    // The URL check: its files are read once here (a bad one stops the start); its
+    // resolver exists only when blocklist zones are configured.
+    std::unique_ptr<dns::resolver> url_resolver;
+    std::unique_ptr<milter::url_checker> urls;
+    if (cfg.url.enabled) {
+        if (!cfg.url.zones.empty()) {
+            url_resolver = std::make_unique<dns::resolver>(dns::resolver_options{
+                .forwarders = cfg.registry.dns_forwarders,
+                .timeout = std::chrono::milliseconds(cfg.url.dns_deadline_ms),
+            });
+        }
+        auto loaded = milter::url_checker::load(cfg.url, url_resolver.get());
+        if (!loaded) {
+            log::error("- start_failed reason=url_check error=" + log::quote(loaded.error()));
+            return 1;
+        }
+        urls = std::move(*loaded);
+    }
     milter::milter_runtime runtime{
         .config = &cfg,
         .registry = &handle,
         .signer = signer.get(),
         .rejections = &rejections,
         .gate = &gate,
+        .urls = urls.get(),
         .clock = unix_now,
         .on_sighup =
             [&] {

@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -45,6 +46,8 @@ struct message {
     std::unique_ptr<signing_session> signing;  // set while a signature is being made
     signing_outcome dkim;                      // settled when signing is not started, or at its end
     bool failed = false;                       // a step without a reply failed: answer tempfail at end of message
+    std::string raw;                           // URL check: headers and body as far as url-max-scan-bytes
+    bool raw_truncated = false;                // more came than was kept
 };
 
 struct session {
@@ -66,6 +69,22 @@ constexpr unsigned long no_reply_steps = SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_N
 // SASL login, client address). The body and end-of-headers are needed only to sign.
 constexpr unsigned long skipped_steps = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOMAIL | SMFIP_NODATA | SMFIP_NOUNKNOWN;
 constexpr unsigned long skipped_without_signing = SMFIP_NOBODY | SMFIP_NOEOH;
+
+// The body is needed to sign and to scan for URLs; without either no body step is negotiated.
+bool needs_body() { return g_rt->signer != nullptr || g_rt->urls != nullptr; }
+
+// Keeps message bytes for the URL check, up to its byte limit.
+void keep_for_url_check(message& m, std::string_view bytes) {
+    if (g_rt->urls == nullptr || m.raw_truncated) return;
+    const std::size_t room =
+        g_rt->urls->config().limits.max_bytes - std::min(m.raw.size(), g_rt->urls->config().limits.max_bytes);
+    if (bytes.size() > room) {
+        m.raw.append(bytes.substr(0, room));
+        m.raw_truncated = true;
+        return;
+    }
+    m.raw.append(bytes);
+}
 
 // The macros asked for, per step (Postfix sends exactly these; milter_*_macros
 // in main.cf then need not be touched). RCPT carries the message's envelope, EOM
@@ -173,8 +192,8 @@ void admit(session& s) {
 // for the header-adding actions, the skipped and no-reply steps and the macros.
 sfsistat on_negotiate(SMFICTX* ctx, unsigned long actions, unsigned long steps, unsigned long, unsigned long,
                       unsigned long* want_actions, unsigned long* want_steps, unsigned long* p2, unsigned long* p3) {
-    *want_actions = actions & SMFIF_ADDHDRS;
-    *want_steps = steps & (SMFIP_NODATA | SMFIP_NOUNKNOWN | (g_rt->signer ? 0 : SMFIP_NOBODY));
+    *want_actions = actions & (SMFIF_ADDHDRS | (g_rt->urls ? SMFIF_QUARANTINE : 0));
+    *want_steps = steps & (SMFIP_NODATA | SMFIP_NOUNKNOWN | (needs_body() ? 0 : SMFIP_NOBODY));
     *p2 = *p3 = 0;
     auto s = std::make_unique<session>();  // a throw here leaves libmilter's defaults (see the barrier)
     if (smfi_setpriv(ctx, s.get()) != MI_SUCCESS) return SMFIS_CONTINUE;  // on_connect creates it
@@ -188,7 +207,7 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long actions, unsigned long steps, 
     bool macros_ok = true;
     for (auto [stage, list] : wanted_macros)
         macros_ok = macros_ok && smfi_setsymlist(ctx, stage, const_cast<char*>(list)) == MI_SUCCESS;
-    if (macros_ok) *want_steps |= steps & (skipped_steps | (g_rt->signer ? 0 : skipped_without_signing));
+    if (macros_ok) *want_steps |= steps & (skipped_steps | (needs_body() ? 0 : skipped_without_signing));
     return SMFIS_CONTINUE;
 }
 
@@ -245,6 +264,7 @@ sfsistat on_header(SMFICTX* ctx, char* name, char* value) {
     if (name == nullptr || value == nullptr) throw std::invalid_argument("header without name or value");
     message& m = s.msg;
     m.headers.add(name, value, g_rt->config->limits);  // bounded as it arrives (docs/milter.md "Under pressure")
+    if (g_rt->urls != nullptr) keep_for_url_check(m, std::string(name) + ": " + value + "\r\n");
     if (g_rt->signer != nullptr && !m.headers_truncated) {
         m.header_bytes += std::strlen(name) + std::strlen(value) + 4;
         if (m.header_bytes > max_buffered_header_bytes) {
@@ -298,6 +318,7 @@ void decide_message(SMFICTX* ctx, session& s) {
 
 sfsistat on_eoh(SMFICTX* ctx) {
     session& s = need_session(ctx);
+    keep_for_url_check(s.msg, "\r\n");
     decide_message(ctx, s);
     return step_done(s);
 }
@@ -305,7 +326,35 @@ sfsistat on_eoh(SMFICTX* ctx) {
 sfsistat on_body(SMFICTX* ctx, unsigned char* bytes, size_t len) {
     session& s = need_session(ctx);
     if (s.msg.signing) s.msg.signing->body({reinterpret_cast<char*>(bytes), len});
+    keep_for_url_check(s.msg, {reinterpret_cast<char*>(bytes), len});
     return step_done(s);
+}
+
+// Carries out the URL check's verdict on a message the From gate accepted. The
+// header is added after the DKIM signature was made: h= does not name it, so the
+// signature stays valid and the header is not covered by it.
+sfsistat apply_url_verdict(SMFICTX* ctx, const url_verdict& v) {
+    switch (v.action) {
+        case url_action::reject:
+            set_reply(ctx, v.reply);
+            return SMFIS_REJECT;
+        case url_action::tempfail:
+            set_reply(ctx, v.reply);
+            return SMFIS_TEMPFAIL;
+        case url_action::hold: {
+            std::string reason = "relaygate URL check: " + v.header;
+            if (smfi_quarantine(ctx, reason.data()) != MI_SUCCESS) log::warning("- smfi_quarantine_failed");
+            break;
+        }
+        case url_action::warn:
+        case url_action::pass:
+            break;
+    }
+    if (!v.header.empty()) {
+        smfi_addheader(ctx, const_cast<char*>(std::string(url_header_name).c_str()),
+                       const_cast<char*>(v.header.c_str()));
+    }
+    return SMFIS_ACCEPT;
 }
 
 // The one place a decision reaches the MTA: signature, final verdict, logs, reply, headers.
@@ -321,6 +370,13 @@ sfsistat apply(SMFICTX* ctx, session& s) {
                        .recipient_count = m.recipients,
                        .time = g_rt->clock(),
                        .dkim = m.dkim};
+    // The URL check runs only on mail the From gate lets through; its fields join the one decision line.
+    std::optional<url_report> urls;
+    if (g_rt->urls != nullptr && (d.action == verdict::accept || d.action == verdict::tag)) {
+        const std::string sender = d.from_domains.empty() ? std::string() : d.from_domains.front();
+        urls = g_rt->urls->check(m.raw, m.raw_truncated, sender);
+    }
+    if (urls) rec.url = urls->verdict.log_fields;
     log::info(format_decision_line(rec, d));
     if (is_logged_as_rejection(d) && !g_rt->rejections->append(format_rejection_json(rec, d))) {
         log::error(rec.queue_id + " rejection_log_write_failed");
@@ -340,7 +396,7 @@ sfsistat apply(SMFICTX* ctx, session& s) {
         smfi_addheader(ctx, const_cast<char*>(std::string(tag_header_name).c_str()),
                        const_cast<char*>(d.tag_header.c_str()));
     }
-    return SMFIS_ACCEPT;
+    return urls ? apply_url_verdict(ctx, urls->verdict) : SMFIS_ACCEPT;
 }
 
 sfsistat on_eom(SMFICTX* ctx) {
@@ -385,14 +441,15 @@ int run_milter(milter_runtime& runtime) {
     desc.xxfi_name = const_cast<char*>("relaygate-milter");
     desc.xxfi_version = SMFI_VERSION;
     desc.xxfi_flags = SMFIF_ADDHDRS;  // X-Relaygate-Verdict (add) and DKIM-Signature (insert at 0)
+    if (runtime.urls) desc.xxfi_flags |= SMFIF_QUARANTINE;  // url action hold
     desc.xxfi_connect = barrier<stage::connect, on_connect>;
     desc.xxfi_helo = barrier<stage::helo, on_helo>;
     desc.xxfi_envfrom = barrier<stage::mail, on_envfrom>;
     desc.xxfi_envrcpt = barrier<stage::rcpt, on_envrcpt>;
     desc.xxfi_header = barrier<stage::header, on_header>;
     desc.xxfi_eoh = barrier<stage::eoh, on_eoh>;
-    // Without a body callback libmilter negotiates SMFIP_NOBODY: the body is only needed to sign.
-    if (runtime.signer) desc.xxfi_body = barrier<stage::body, on_body>;
+    // Without a body callback libmilter negotiates SMFIP_NOBODY: the body is only needed to sign and scan.
+    if (runtime.signer || runtime.urls) desc.xxfi_body = barrier<stage::body, on_body>;
     desc.xxfi_eom = barrier<stage::eom, on_eom>;
     desc.xxfi_abort = barrier<stage::abort, on_abort>;
     desc.xxfi_close = barrier<stage::close, on_close>;
@@ -409,7 +466,8 @@ int run_milter(milter_runtime& runtime) {
     if (!secure_socket_and_drop(cfg)) return 1;
     set_packet_timeout_ms(static_cast<int>(cfg.packet_timeout * 1000));
     log::notice("- started socket=" + log::quote(cfg.socket) + " mode=" + std::string(to_string(cfg.mode)) +
-                " signing=" + (runtime.signer ? "on" : "off") + " max_connections=" +
+                " signing=" + (runtime.signer ? "on" : "off") + " url_check=" + (runtime.urls ? "on" : "off") +
+                " max_connections=" +
                 std::to_string(runtime.gate->cap()) + " packet_timeout=" + std::to_string(cfg.packet_timeout) +
                 " milter_timeout=" + std::to_string(cfg.milter_timeout));
     service::ready();  // Type=notify: the socket listens from here on

@@ -13,6 +13,7 @@
 #include "relaygate/milter/dkim_signer.hpp"
 #include "relaygate/milter/milter_config.hpp"
 #include "relaygate/milter/rejection_log.hpp"
+#include "relaygate/milter/url_checker.hpp"
 #include "relaygate/registry/domain_registry.hpp"
 
 namespace relaygate::milter {
@@ -23,6 +24,7 @@ struct milter_runtime {
     dkim_signer* signer = nullptr;  // nullptr when signing is off
     rejection_log* rejections = nullptr;
     connection_gate* gate = nullptr;      // max-connections
+    const url_checker* urls = nullptr;    // nullptr when the URL check is off (no body step then)
     std::function<std::int64_t()> clock;  // unix seconds
     std::function<void()> on_sighup;      // reload the registry, reopen the rejection log
 };

@@ -16,9 +16,11 @@ int run_status(const std::vector<std::string>& args, context& ctx);
 int run_records(const std::vector<std::string>& args, context& ctx);
 int run_lint(const std::vector<std::string>& args, context& ctx);
 int run_rotate(const std::vector<std::string>& args, context& ctx);
-int run_check(const std::vector<std::string>& args, context& ctx);     // check_command.cpp (milter part)
-int run_egress(const std::vector<std::string>& args, context& ctx);    // egress_command.cpp (policy part)
-int run_failures(const std::vector<std::string>& args, context& ctx);  // failures_command.cpp (watch part)
+int run_check(const std::vector<std::string>& args, context& ctx);      // check_command.cpp (milter part)
+int run_egress(const std::vector<std::string>& args, context& ctx);     // egress_command.cpp (policy part)
+int run_failures(const std::vector<std::string>& args, context& ctx);   // failures_command.cpp (watch part)
+int run_check_url(const std::vector<std::string>& args, context& ctx);  // url_command.cpp (milter part)
+int run_scan(const std::vector<std::string>& args, context& ctx);       // url_command.cpp (milter part)
 
 namespace {
 
@@ -31,6 +33,10 @@ const command table[] = {
     {"lint", "[--no-keys]", "validate the config, the admin file, the state file and the held keys", run_lint},
     {"check", "FROM [--sasl LOGIN] [--client IP] [--sender SENDER]",
      "show relaygate-milter's verdict and SMTP reply for a From: address", run_check},
+    {"check-url", "URL [--from-domain D] [--set KEY=VALUE]",
+     "show what relaygate-milter's URL check finds for one URL, and why", run_check_url},
+    {"scan", "FILE.eml [--from-domain D] [--set KEY=VALUE]",
+     "show every URL relaygate-milter's URL check finds in a message, and its verdict", run_scan},
     {"egress", "show | set FAMILY TRANSPORT", "show or flip the transport (source IP) each destination family uses",
      run_egress},
     {"failures", "[--since T] [--family F] [--json] [--all] [--ledger FILE]",

@@ -65,7 +65,8 @@ std::string format_decision_line(const message_record& m, const decision& d) {
                                    .reply = reply,
                                    .tag = d.tag_header,
                                    .dkim = log_status(m.dkim.status),
-                                   .dkim_error = m.dkim.detail});
+                                   .dkim_error = m.dkim.detail,
+                                   .url = m.url});
 }
 
 std::string format_rejection_json(const message_record& m, const decision& d) {

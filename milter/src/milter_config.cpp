@@ -14,6 +14,8 @@ namespace {
 struct raw_values {
     std::string socket_mode = "0660", mode = "reject", missing_from = "reject", log_sink = "syslog", log_level = "info";
     std::vector<std::string> operator_keys;
+    std::vector<std::string> url_zones, url_sender_actions;
+    std::string url_listed = "warn", url_shortener = "warn", url_unknown = "warn", url_incomplete = "warn";
 };
 
 po::options_description describe(milter_config& c, raw_values& raw) {
@@ -44,10 +46,80 @@ po::options_description describe(milter_config& c, raw_values& raw) {
         ("max-header-bytes", po::value(&c.limits.max_bytes)->default_value(c.limits.max_bytes), "longest From/Sender "
             "value")
         ("max-mailboxes", po::value(&c.limits.max_mailboxes)->default_value(c.limits.max_mailboxes), "most mailboxes "
-            "in one From/Sender");
+            "in one From/Sender")
+        ("url-check", po::value(&c.url.enabled)->default_value(c.url.enabled), "scan message bodies for risky URLs "
+            "(negotiates the body step)")
+        ("url-blocklist", po::value(&raw.url_zones)->composing(), "ZONE=CODES: a URI blocklist and the answers that "
+            "mean listed (127.0.1.2-127.0.1.99, mask:N; repeatable)")
+        ("url-shortener-file", po::value(&c.url.shortener_file)->default_value(c.url.shortener_file), "shortener "
+            "domains, one per line; empty = none")
+        ("url-allow-file", po::value(&c.url.allow_file), "domains never flagged, one per line; empty = none")
+        ("url-public-suffix-file", po::value(&c.url.public_suffix_file)->default_value(c.url.public_suffix_file),
+            "Public Suffix List (Debian package publicsuffix)")
+        ("url-listed-action", po::value(&raw.url_listed)->default_value(raw.url_listed), "pass | warn | hold | "
+            "tempfail | reject a link to a listed domain")
+        ("url-shortener-action", po::value(&raw.url_shortener)->default_value(raw.url_shortener), "action for a "
+            "shortener link")
+        ("url-unknown-action", po::value(&raw.url_unknown)->default_value(raw.url_unknown), "action when a lookup "
+            "failed or missed the deadline")
+        ("url-incomplete-action", po::value(&raw.url_incomplete)->default_value(raw.url_incomplete), "action when a "
+            "message was not fully scanned")
+        ("url-sender-action", po::value(&raw.url_sender_actions)->composing(), "DOMAIN:RISK=ACTION: another action "
+            "for mail from DOMAIN (repeatable)")
+        ("url-dns-deadline-ms", po::value(&c.url.dns_deadline_ms)->default_value(c.url.dns_deadline_ms), "one "
+            "deadline for all blocklist queries of a message")
+        ("url-max-scan-bytes", po::value(&c.url.limits.max_bytes)->default_value(c.url.limits.max_bytes), "message "
+            "bytes scanned")
+        ("url-max-urls", po::value(&c.url.limits.max_urls)->default_value(c.url.limits.max_urls), "distinct URLs "
+            "kept per message")
+        ("url-max-depth", po::value(&c.url.limits.max_depth)->default_value(c.url.limits.max_depth), "MIME nesting "
+            "read");
     // clang-format on
     registry::add_registry_options(d, c.registry);
     return d;
+}
+
+// The url-* values stored as text; the error names the key.
+std::optional<std::string> check_url(url_check_config& u, const raw_values& raw,
+                                     const registry::config_source& source) {
+    auto bad = [&](const std::string& key, const std::string& value, const std::string& why) {
+        return source.error(key, why, value);
+    };
+    const std::pair<const char*, const std::string*> actions[] = {{"url-listed-action", &raw.url_listed},
+                                                                  {"url-shortener-action", &raw.url_shortener},
+                                                                  {"url-unknown-action", &raw.url_unknown},
+                                                                  {"url-incomplete-action", &raw.url_incomplete}};
+    for (std::size_t i = 0; i < std::size(actions); ++i) {
+        auto a = parse_url_action(*actions[i].second);
+        if (!a) return bad(actions[i].first, *actions[i].second, "expected pass, warn, hold, tempfail or reject");
+        u.policy.actions.set(static_cast<url_risk>(i), *a);
+    }
+    for (const auto& spec : raw.url_zones) {
+        auto z = parse_blocklist_zone(spec);
+        if (!z) return bad("url-blocklist", spec, z.error());
+        u.zones.push_back(std::move(*z));
+    }
+    for (const auto& spec : raw.url_sender_actions) {
+        auto colon = spec.find(':'), eq = spec.find('=');
+        if (colon == std::string::npos || eq == std::string::npos || eq < colon) {
+            return bad("url-sender-action", spec, "expected DOMAIN:RISK=ACTION");
+        }
+        auto domain = registry::normalise_domain(spec.substr(0, colon));
+        auto risk = parse_url_risk(spec.substr(colon + 1, eq - colon - 1));
+        auto action = parse_url_action(spec.substr(eq + 1));
+        if (!domain) return bad("url-sender-action", spec, domain.error());
+        if (!risk) return bad("url-sender-action", spec, "RISK is listed, shortener, unknown or incomplete");
+        if (!action) return bad("url-sender-action", spec, "ACTION is pass, warn, hold, tempfail or reject");
+        auto [it, fresh] = u.policy.by_sender_domain.try_emplace(*domain, u.policy.actions);
+        it->second.set(*risk, *action);
+    }
+    if (u.dns_deadline_ms == 0 || u.dns_deadline_ms > 60000) {
+        return bad("url-dns-deadline-ms", std::to_string(u.dns_deadline_ms), "expected 1..60000");
+    }
+    if (u.limits.max_bytes < 1024 || u.limits.max_urls == 0 || u.limits.max_depth == 0) {
+        return bad("url-max-scan-bytes", std::to_string(u.limits.max_bytes), "limits must be positive (bytes >= 1024)");
+    }
+    return std::nullopt;
 }
 
 // Checks the values Program_options stored as text; the error names the key.
@@ -106,12 +178,12 @@ std::optional<std::string> check(milter_config& c, const raw_values& raw, const 
         if (!domain) return bad("operator-dkim-key", spec, domain.error());
         c.operator_keys.push_back({*domain, spec.substr(a + 1, b - a - 1), spec.substr(b + 1)});
     }
-    return std::nullopt;
+    return check_url(c.url, raw, source);
 }
 
 }  // namespace
 
-config_result parse_milter_config(int argc, const char* const argv[]) {
+config_result parse_milter_config(int argc, const char* const argv[], bool registry_keys) {
     config_result r;
     raw_values raw;
     auto keys = describe(r.config, raw);
@@ -121,6 +193,7 @@ config_result parse_milter_config(int argc, const char* const argv[]) {
     if (read->help) return {config_result::outcome::help, {}, read->help_text};
     r.config.config_file = read->source.file();
     if (auto e = check(r.config, raw, read->source)) return {config_result::outcome::error, {}, *e};
+    if (!registry_keys) return r;
     if (auto ok = registry::validate(r.config.registry, read->source); !ok) {
         return {config_result::outcome::error, {}, ok.error()};
     }

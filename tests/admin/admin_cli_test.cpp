@@ -172,6 +172,34 @@ TEST_F(admin_cli, lint_passes_on_good_files_and_fails_on_a_bad_line) {
     EXPECT_NE(bad.err.find(domains + ":1:"), std::string::npos) << bad.err;
 }
 
+// check-url and scan read the [milter] url-* keys of the same config with the milter's parser.
+TEST_F(admin_cli, check_url_explains_host_domain_and_shortener_finding) {
+    const std::string shorteners = (dir / "shorteners").string();
+    write_file(shorteners, "bit.ly\n");
+    write_file(config, harness::read_file(config) + "[milter]\nurl-shortener-file = " + shorteners +
+                           "\nurl-shortener-action = reject\n");
+    auto r = admin({"check-url", "http://news.example@WWW.BIT.LY./x"});
+    EXPECT_EQ(r.exit_code, exit_not_verified) << r.err;
+    EXPECT_NE(r.out.find("host: www.bit.ly  registrable domain: bit.ly"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("finding: shortener bit.ly"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("reply: 550 5.7.1 Message refused: a link to bit.ly (shortener)"), std::string::npos) << r.out;
+    auto clean = admin({"check-url", "https://clean.example/"});
+    EXPECT_EQ(clean.exit_code, exit_ok) << clean.err;
+    EXPECT_NE(clean.out.find("action: pass"), std::string::npos) << clean.out;
+}
+
+TEST_F(admin_cli, scan_lists_every_url_of_a_message) {
+    write_file(config, harness::read_file(config) + "[milter]\nurl-shortener-file = " +
+                           std::string(RELAYGATE_SOURCE_DIR) + "/postfix-conf/url-shorteners\n");
+    auto r = admin({"scan", std::string(RELAYGATE_SOURCE_DIR) + "/tests/testdata/milter/url-corpus/base64-html.eml"});
+    EXPECT_EQ(r.exit_code, exit_ok) << r.err;
+    EXPECT_NE(r.out.find("url: https://bit.ly/3abcDEF"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("url: http://clean.example/"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("scanned: fully, 2 URLs, 2 domains"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("header: X-Relaygate-URL-Risk: shortener=bit.ly"), std::string::npos) << r.out;
+    EXPECT_EQ(admin({"scan", (dir / "missing.eml").string()}).exit_code, exit_usage);
+}
+
 TEST_F(admin_cli, usage_errors_exit_2_and_help_exits_0) {
     EXPECT_EQ(admin({"frobnicate"}).exit_code, exit_usage);
     EXPECT_NE(admin({"frobnicate"}).err.find("unknown command 'frobnicate'"), std::string::npos);

@@ -171,6 +171,10 @@ std::string write_milter_line(const milter_line& m) {
     } else if (m.dkim != dkim_status::not_shown) {
         put(line, "dkim", to_string(m.dkim));
     }
+    if (!m.url.empty()) {
+        line += ' ';
+        line += m.url;
+    }
     return line;
 }
 

@@ -113,6 +113,28 @@ TEST(decision_line_codec, milter_lines_round_trip) {
     }
 }
 
+// The URL check's fields ride at the end of the milter line; the reader still reads the decision.
+TEST(decision_line_codec, milter_lines_with_url_fields_are_read) {
+    const std::string line = write_milter_line({.queue_id = "5A1B2C3D",
+                                                .action = milter_action::accept,
+                                                .reason = decision_reason::ok,
+                                                .from_domains = "verified.example",
+                                                .client = "127.0.0.1",
+                                                .sender = "b@relay.example.net",
+                                                .rcpts = 1,
+                                                .dkim = dkim_status::signed_,
+                                                .url = "url_action=warn url_risk=listed url_domain=evil.example "
+                                                       "url_findings=1 urls=2"});
+    EXPECT_TRUE(
+        line.ends_with(" dkim=signed url_action=warn url_risk=listed url_domain=evil.example url_findings=1 "
+                       "urls=2"))
+        << line;
+    const auto d = read("relaygate-milter", line);
+    EXPECT_EQ(d.what, decision_fields::kind::milter);
+    EXPECT_EQ(d.from_domains, "verified.example");
+    EXPECT_EQ(d.dkim, dkim_status::signed_);
+}
+
 TEST(decision_line_codec, policy_and_socketmap_lines_round_trip) {
     for (int a = 0; a <= static_cast<int>(policy_action::filter); ++a) {
         const std::string line = write_policy_line({.action = static_cast<policy_action>(a),

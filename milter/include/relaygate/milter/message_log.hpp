@@ -22,6 +22,7 @@ struct message_record {
     std::int64_t time = 0;  // unix seconds
     // The signing outcome, typed (not_delivered = not shown on the line; failed: detail says why).
     signing_outcome dkim{dkim_status::not_delivered};
+    std::string url;  // the URL check's log fields ("url_action=warn ..."); "" = check off or not run
 };
 
 // "3F2A81C0 reject reason=not_registered domain=a.example from_domains=a.example client=192.0.2.9 ..."

@@ -10,6 +10,7 @@
 
 #include "relaygate/log/log.hpp"
 #include "relaygate/milter/decision.hpp"
+#include "relaygate/milter/url_checker.hpp"
 #include "relaygate/registry/expected.hpp"
 #include "relaygate/registry/registry_options.hpp"
 
@@ -38,6 +39,7 @@ struct milter_config {
     unsigned packet_timeout = 10;         // seconds a connection may stop in the middle of a packet
     unsigned max_connections = 1000;      // concurrent MTA connections; more are answered 451 at connect
     from_header_limits limits;            // per From/Sender header
+    url_check_config url;                 // url-* keys: the body's URL check (off by default)
     registry::registry_options registry;  // shared keys: admin-file, state-file, operator-domain, ...
 };
 
@@ -47,6 +49,8 @@ struct config_result {
     std::string text;  // help text or the error (file:line: key 'k': message)
 };
 
-config_result parse_milter_config(int argc, const char* const argv[]);
+// registry_keys = false: the registry keys are read but not required nor
+// validated (relaygate-admin check-url / scan need only the url-* keys).
+config_result parse_milter_config(int argc, const char* const argv[], bool registry_keys = true);
 
 }  // namespace relaygate::milter

@@ -2,7 +2,7 @@
 // and reader together (tests/registry/log/decision_line_test.cpp round-trips
 // them; fuzz/decision_line_fuzz.cpp reads hostile text):
 //   milter    "QID ACTION reason=R [domain=D] from_domains=F client=C sasl=S sender=E rcpts=N
-//              [reply=Q] [tag=T] [dkim=K]"
+//              [reply=Q] [tag=T] [dkim=K] [url_action=A url_risk=R url_domain=D url_findings=N urls=N]"
 //   policy    "QID policy action=A state=S sender=E recipient=R client=C [sasl=S] [DETAIL] [filter=F]
 //              [failures=N]"
 //   socketmap "- socketmap key=K domain=D reply=Q reason=X status=S [transport=T]"
@@ -95,6 +95,7 @@ struct milter_line {
     std::string_view tag;    // "" = not written
     dkim_status dkim = dkim_status::not_shown;
     std::string_view dkim_error;  // with dkim_status::error
+    std::string_view url;         // the URL check's "url_action=... urls=N" fields, written as is; "" = off
 };
 std::string write_milter_line(const milter_line& m);
 
