@@ -467,9 +467,8 @@ int run_milter(milter_runtime& runtime) {
     set_packet_timeout_ms(static_cast<int>(cfg.packet_timeout * 1000));
     log::notice("- started socket=" + log::quote(cfg.socket) + " mode=" + std::string(to_string(cfg.mode)) +
                 " signing=" + (runtime.signer ? "on" : "off") + " url_check=" + (runtime.urls ? "on" : "off") +
-                " max_connections=" +
-                std::to_string(runtime.gate->cap()) + " packet_timeout=" + std::to_string(cfg.packet_timeout) +
-                " milter_timeout=" + std::to_string(cfg.milter_timeout));
+                " max_connections=" + std::to_string(runtime.gate->cap()) + " packet_timeout=" +
+                std::to_string(cfg.packet_timeout) + " milter_timeout=" + std::to_string(cfg.milter_timeout));
     service::ready();  // Type=notify: the socket listens from here on
     int rc = smfi_main() == MI_SUCCESS ? 0 : 1;
     if (auto path = unix_socket_path(cfg.socket))

@@ -12,8 +12,8 @@
 
 #include "relaygate/log/log.hpp"
 #include "relaygate/verify/dkim_verifier.hpp"
-#include "relaygate/verify/spf_include_cache.hpp"
 #include "relaygate/verify/signing_selector.hpp"
+#include "relaygate/verify/spf_include_cache.hpp"
 #include "relaygate/verify/spf_verifier.hpp"
 
 namespace relaygate::registry {
