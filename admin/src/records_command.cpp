@@ -174,7 +174,7 @@ int run_records(const std::vector<std::string>& args, context& ctx) {
     if (vm.count("zone") && vm.count("delegated")) {
         return print_delegated_zone(ctx.out, ctx.err, entry, dkim_name, dkim_value, mechanisms, ctx.opts);
     }
-    const auto status = reg->status_of(entry.domain);
+    const auto status = selected->registry->status_of(entry.domain);
     if (vm.count("zone")) {
         ctx.out << dkim_name << ". IN TXT ( " << quoted_strings(dkim_value) << " )\n"
                 << entry.domain << ". IN TXT " << quoted_strings(spf_value) << "\n";

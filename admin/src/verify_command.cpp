@@ -84,6 +84,7 @@ int run_verify(const std::vector<std::string>& args, context& ctx) {
     dns_opts.timeout = ctx.opts.dns_timeout;
     dns::resolver resolver(dns_opts);
     registry::domain_verifier verifier(resolver, ctx.opts.all_outbound_ips(), ctx.opts.min_rsa_bits);
+    const auto& reg = selected->registry;
     auto reports = verifier.verify_all(entries, parallel, [&reg](const registry::domain_entry& e) {
         return reg->status_of(e.domain).signing_selector;
     });
