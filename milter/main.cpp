@@ -9,6 +9,8 @@
 #include <csignal>
 #include <cstdio>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "milter_shell.hpp"
 #include "relaygate/dns/dns_resolver.hpp"
@@ -64,6 +66,27 @@ unsigned connection_cap(const milter::milter_config& cfg) {
     return cap;
 }
 
+// The URL check: its files are read once at start (a bad one stops the start); its
+// resolver exists only when blocklist zones are configured. Empty when url-check is off.
+struct url_check {
+    std::unique_ptr<dns::resolver> resolver;  // declared first: outlives the checker that uses it
+    std::unique_ptr<milter::url_checker> checker;
+};
+
+std::optional<std::string> load_url_check(const milter::milter_config& cfg, url_check& out) {
+    if (!cfg.url.enabled) return std::nullopt;
+    if (!cfg.url.zones.empty()) {
+        out.resolver = std::make_unique<dns::resolver>(dns::resolver_options{
+            .forwarders = cfg.registry.dns_forwarders,
+            .timeout = std::chrono::milliseconds(cfg.url.dns_deadline_ms),
+        });
+    }
+    auto loaded = milter::url_checker::load(cfg.url, out.resolver.get());
+    if (!loaded) return loaded.error();
+    out.checker = std::move(*loaded);
+    return std::nullopt;
+}
+
 std::int64_t unix_now() {
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
@@ -71,6 +94,7 @@ std::int64_t unix_now() {
 
 }  // namespace
 
+// ~65 lines: the start order (config, descriptors, signer, registry, logs, URL check) reads top to bottom.
 int main(int argc, char** argv) {
     block_signals();
     auto parsed = milter::parse_milter_config(argc, argv);
@@ -111,23 +135,10 @@ int main(int argc, char** argv) {
             return 1;
         }
     }
-    // The URL check: its files are read once here (a bad one stops the start); its
-    // resolver exists only when blocklist zones are configured.
-    std::unique_ptr<dns::resolver> url_resolver;
-    std::unique_ptr<milter::url_checker> urls;
-    if (cfg.url.enabled) {
-        if (!cfg.url.zones.empty()) {
-            url_resolver = std::make_unique<dns::resolver>(dns::resolver_options{
-                .forwarders = cfg.registry.dns_forwarders,
-                .timeout = std::chrono::milliseconds(cfg.url.dns_deadline_ms),
-            });
-        }
-        auto loaded = milter::url_checker::load(cfg.url, url_resolver.get());
-        if (!loaded) {
-            log::error("- start_failed reason=url_check error=" + log::quote(loaded.error()));
-            return 1;
-        }
-        urls = std::move(*loaded);
+    url_check urls;
+    if (auto problem = load_url_check(cfg, urls)) {
+        log::error("- start_failed reason=url_check error=" + log::quote(*problem));
+        return 1;
     }
     milter::milter_runtime runtime{
         .config = &cfg,
@@ -135,7 +146,7 @@ int main(int argc, char** argv) {
         .signer = signer.get(),
         .rejections = &rejections,
         .gate = &gate,
-        .urls = urls.get(),
+        .urls = urls.checker.get(),
         .clock = unix_now,
         .on_sighup =
             [&] {

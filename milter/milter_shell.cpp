@@ -5,7 +5,7 @@
 // callback is registered through barrier<>, the one place an exception or a
 // failed step becomes the internal-error reply. The verdict is decided in the
 // core (decide, settle_without_signing, finalize); apply() only carries it out.
-// ~420 lines: every libmilter callback and the session they share stay in this one file, the only libmilter code.
+// ~480 lines: every libmilter callback and the session they share stay in this one file, the only libmilter code.
 #include "milter_shell.hpp"
 
 #include <arpa/inet.h>

@@ -3,6 +3,7 @@
 // requests are answered, and replies are written at once (EPOLLOUT only when
 // the socket is full). A malformed request closes the connection without a
 // reply, as SMTPD_POLICY_README asks.
+// ~430 lines: the one epoll loop with its per-protocol pools and deadlines, the only socket code.
 #include "policy/policy_server.hpp"
 
 #include <fcntl.h>

@@ -105,6 +105,12 @@ public:
                 return error(lineno, std::string(tok->key), *problem);
             }
         }
+        return complete(std::move(entry), seen, names, keys, lineno);
+    }
+
+    // The line's fields are all read: required ones present, selector=/key= paired, entry kept.
+    bool complete(domain_entry entry, unsigned seen, std::vector<std::string>& names, std::vector<std::string>& keys,
+                  int lineno) {
         for (auto required : {fields::field::selector, fields::field::key, fields::field::owner}) {
             if (!(seen & (1u << static_cast<unsigned>(required)))) {
                 return error(lineno, std::string(fields::name_of(required)), "missing (required for every domain)");
