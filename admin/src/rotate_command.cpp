@@ -195,11 +195,9 @@ int run_rotate(const std::vector<std::string>& args, context& ctx) {
         return exit_usage;
     }
 
-    auto reg = load_or_report(ctx);
-    if (!reg) return exit_usage;
-    auto selected = select_domains(*reg, {r.domain}, ctx);
+    auto selected = load_domains({r.domain}, ctx);
     if (!selected) return exit_usage;
-    const auto& entry = *selected->front();
+    const auto& entry = *selected->entries.front();
     auto p = plan(entry, r, ctx.now());
     if (!p) {
         ctx.err << "relaygate-admin rotate: " << p.error() << "\n";
